@@ -1,0 +1,153 @@
+package io.countersign.proxy;
+
+import io.countersign.ledger.ChronicleLedger;
+import io.countersign.ledger.Ledger;
+import io.countersign.ledger.LedgerOptions;
+import io.countersign.policy.ManagedOpa;
+import io.countersign.policy.OpaServerEngine;
+import io.countersign.policy.PolicyEngine;
+import io.countersign.policy.PolicyRevision;
+import io.countersign.policy.WasmEngine;
+import io.countersign.proxy.canonical.Canonicalizer;
+import io.countersign.proxy.config.ProxyConfig;
+import io.countersign.proxy.exchange.ExchangeRecords;
+import io.countersign.proxy.http.AgentChannelInitializer;
+import io.countersign.proxy.http.ExchangeServices;
+import io.countersign.proxy.route.RouteTable;
+import io.countersign.proxy.upstream.UpstreamClient;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running sidecar: the policy engine (and the OPA it supervises, if managed), the ledger, the
+ * upstream client and the agent listener, started in that order and closed in reverse.
+ */
+public final class CountersignServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CountersignServer.class);
+
+  private final List<AutoCloseable> closeInReverse = new ArrayList<>();
+  private final PolicyEngine policy;
+  private final ManagedOpa managedOpa;
+  private final Ledger ledger;
+  private final EventLoopGroup group;
+  private final Channel agentChannel;
+
+  private CountersignServer(ProxyConfig config, Map<String, String> env, Clock clock) {
+    try {
+      RouteTable routes = RouteTable.from(config.routes(), env);
+      ProxyConfig.Policy p = config.policy();
+      ManagedOpa opa = null;
+      if (p.engine() == ProxyConfig.Engine.OPA) {
+        String url = p.opaUrl();
+        if (url == null) {
+          opa = ManagedOpa.start(p.opaBinary(), p.regoDir());
+          closeInReverse.add(opa);
+          url = opa.url();
+        }
+        policy = new OpaServerEngine(
+            url, PolicyRevision.ofDirectory(p.regoDir()), p.timeout(), 4, 1024);
+      } else {
+        Path work = Files.createTempDirectory("countersign-wasm");
+        policy = WasmEngine.fromDirectory(p.opaBinary(), p.regoDir(), work);
+      }
+      managedOpa = opa;
+      closeInReverse.add(policy);
+      ledger = ChronicleLedger.open(config.ledgerDir(), LedgerOptions.defaults());
+      closeInReverse.add(ledger);
+      Transport transport = Transport.detect();
+      ProxyConfig.Upstream u = config.upstream();
+      UpstreamClient upstream = new UpstreamClient(transport, u.connectTimeout(),
+          u.responseTimeout(), u.maxResponseBytes(), u.maxConnectionsPerEventLoop(), u.caFile());
+      closeInReverse.add(upstream);
+      ExchangeServices services = new ExchangeServices(
+          new Canonicalizer(routes, config.agentId()),
+          policy,
+          ledger,
+          upstream,
+          new ExchangeRecords(config.agentId(), policy.name()),
+          clock,
+          System::nanoTime,
+          config.limits().maxPipelined());
+      group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
+      closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+      agentChannel = new ServerBootstrap()
+          .group(group)
+          .channel(transport.serverChannel())
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new AgentChannelInitializer(config.limits(), services))
+          .bind(config.agentListen())
+          .syncUninterruptibly()
+          .channel();
+      closeInReverse.add(() -> agentChannel.close().syncUninterruptibly());
+      LOG.info("countersign agent port {} ({}), policy engine {} revision {}, ledger {}",
+          agentChannel.localAddress(), transport.name(), policy.name(), policy.revision(),
+          config.ledgerDir());
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a sidecar.
+   *
+   * @param config the validated configuration
+   * @param env where credentials named by {@code from_env} are looked up
+   * @param clock the wall clock for the ledger and policy input
+   */
+  public static CountersignServer start(ProxyConfig config, Map<String, String> env, Clock clock) {
+    return new CountersignServer(config, env, clock);
+  }
+
+  /** Where the agent port listens (with the real port when 0 was configured). */
+  public InetSocketAddress agentAddress() {
+    return (InetSocketAddress) agentChannel.localAddress();
+  }
+
+  /** The policy engine in use. */
+  public PolicyEngine policy() {
+    return policy;
+  }
+
+  /** The OPA this sidecar supervises, or null when it uses an external OPA or wasm. */
+  public ManagedOpa managedOpa() {
+    return managedOpa;
+  }
+
+  /** The ledger. */
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  /** Stops listening, then closes the upstream client, the ledger and the policy engine. */
+  @Override
+  public void close() {
+    for (int i = closeInReverse.size() - 1; i >= 0; i--) {
+      try {
+        closeInReverse.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("closing {} failed: {}", closeInReverse.get(i), e.toString());
+      }
+    }
+    closeInReverse.clear();
+  }
+}

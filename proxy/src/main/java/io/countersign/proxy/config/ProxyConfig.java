@@ -1,0 +1,102 @@
+package io.countersign.proxy.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The validated configuration of one sidecar. Built only by {@link ConfigLoader}, which checks every
+ * value once at startup; everything downstream may trust it.
+ *
+ * @param agentId the id of the agent this sidecar serves (the agent cannot change it)
+ * @param agentListen where the agent port listens
+ * @param limits request parsing limits
+ * @param policy which policy engine judges requests
+ * @param ledgerDir the Chronicle Queue directory of the ledger
+ * @param upstream upstream client settings
+ * @param routes the routes, each a path prefix mapped to an upstream
+ */
+public record ProxyConfig(
+    String agentId,
+    InetSocketAddress agentListen,
+    Limits limits,
+    Policy policy,
+    Path ledgerDir,
+    Upstream upstream,
+    List<RouteConfig> routes) {
+
+  /**
+   * Limits on what the agent port accepts.
+   *
+   * @param maxInitialLineBytes longest request line
+   * @param maxHeaderBytes largest header block
+   * @param maxBodyBytes largest request body
+   * @param requestTimeout time to receive one whole request once it started
+   * @param idleTimeout an idle keep-alive connection is closed after this
+   * @param maxPipelined requests the agent may send before earlier ones are answered
+   */
+  public record Limits(
+      int maxInitialLineBytes,
+      int maxHeaderBytes,
+      int maxBodyBytes,
+      Duration requestTimeout,
+      Duration idleTimeout,
+      int maxPipelined) {}
+
+  /** The policy engines the proxy can use. */
+  public enum Engine {
+    /** An OPA server over REST: the configured URL, or a managed child process. */
+    OPA,
+    /** In-process WebAssembly compiled from the Rego by {@code opa build -t wasm}. */
+    WASM
+  }
+
+  /**
+   * Policy settings.
+   *
+   * @param engine which engine
+   * @param opaUrl an external OPA server, or null to start a managed one
+   * @param opaBinary the OPA binary (managed OPA and wasm builds)
+   * @param regoDir the policy directory
+   * @param timeout how long a decision may take before the proxy fails closed
+   */
+  public record Policy(
+      Engine engine, String opaUrl, Path opaBinary, Path regoDir, Duration timeout) {}
+
+  /**
+   * Upstream client settings.
+   *
+   * @param connectTimeout TCP (and TLS) connect deadline
+   * @param responseTimeout deadline for the whole response after the request was sent
+   * @param maxResponseBytes largest response body accepted
+   * @param maxConnectionsPerEventLoop pooled connections per upstream per event loop
+   * @param caFile extra trusted CA certificates (PEM) for https upstreams, or null for the JDK's
+   */
+  public record Upstream(
+      Duration connectTimeout,
+      Duration responseTimeout,
+      int maxResponseBytes,
+      int maxConnectionsPerEventLoop,
+      Path caFile) {}
+
+  /**
+   * One route.
+   *
+   * @param name the route's name, as the policy sees it
+   * @param prefix the path prefix, e.g. {@code /crm}
+   * @param upstream the upstream base URL, e.g. {@code https://api.example.com/base}
+   * @param credential the credential injected into every forwarded request, or null
+   */
+  public record RouteConfig(String name, String prefix, String upstream, Credential credential) {}
+
+  /**
+   * A credential the proxy injects; the agent never sees it.
+   *
+   * @param header the header to set, e.g. {@code Authorization}
+   * @param valuePrefix text before the secret, e.g. {@code "Bearer "}
+   * @param fromEnv the environment variable holding the secret, or null
+   * @param fromFile the file holding the secret (e.g. a mounted Kubernetes secret), or null
+   */
+  public record Credential(String header, String valuePrefix, String fromEnv, Path fromFile) {}
+}

@@ -1,0 +1,42 @@
+package io.countersign.proxy.exchange;
+
+import io.countersign.policy.PolicyInput;
+import io.countersign.proxy.canonical.CallerIdentity;
+import io.countersign.proxy.canonical.CanonicalRequest;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Builds the policy input from a canonical request: a view, never a second interpretation. */
+public final class PolicyInputs {
+  private PolicyInputs() {}
+
+  /** The input for {@code request}, received at {@code time}. */
+  public static PolicyInput of(CanonicalRequest request, Instant time) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    request.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
+    CallerIdentity c = request.caller();
+    return new PolicyInput(
+        new PolicyInput.Request(
+            request.method(),
+            request.route().name(),
+            request.path(),
+            request.upstreamPath(),
+            request.query().params(),
+            headers,
+            request.bodyJson(),
+            request.bodySha256(),
+            request.size()),
+        new PolicyInput.Caller(
+            c.agent(),
+            c.workflow(),
+            c.run(),
+            c.onBehalfOf(),
+            c.account(),
+            c.tool(),
+            c.promptRef(),
+            c.contextRefs()),
+        new PolicyInput.Context(time.truncatedTo(ChronoUnit.MILLIS).toString(), Map.of()));
+  }
+}

@@ -1,0 +1,364 @@
+package io.countersign.proxy.http;
+
+import io.countersign.ledger.LedgerEvent;
+import io.countersign.policy.Decision;
+import io.countersign.proxy.canonical.CanonicalRequest;
+import io.countersign.proxy.canonical.RequestRejectedException;
+import io.countersign.proxy.exchange.Exchange;
+import io.countersign.proxy.exchange.ExchangeState;
+import io.countersign.proxy.exchange.PolicyInputs;
+import io.countersign.proxy.upstream.UpstreamException;
+import io.countersign.proxy.upstream.UpstreamResponse;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each agent request through the exchange: canonicalize, decide, record the intent, then
+ * forward, deny or refuse the hold, and record the outcome before answering. One instance per
+ * connection; every method runs on the connection's event loop (asynchronous results hop back to
+ * it), so its fields need no locks. Requests are answered in order; while one is in flight the
+ * channel is not read (auto-read is off), bounding what a fast agent can queue.
+ */
+final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentExchangeHandler.class);
+  static final String EXCHANGE_ID_HEADER = "x-countersign-exchange-id";
+  private static final Set<String> HOP_BY_HOP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "proxy-authenticate",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade",
+          "content-length");
+
+  private final ExchangeServices services;
+  private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private boolean busy;
+  private boolean closing;
+
+  AgentExchangeHandler(ExchangeServices services) {
+    this.services = services;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    ctx.read();
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (busy) {
+      if (waiting.size() >= services.maxPipelined()) {
+        ReferenceCountUtil.release(msg);
+        closing = true; // the agent ignores backpressure; stop reading and drop the connection
+        ctx.close();
+        return;
+      }
+      waiting.add(msg);
+      return;
+    }
+    start(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (!busy && !closing) {
+      ctx.read();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == RequestTimeoutHandler.TIMED_OUT && !busy) {
+      reject(newId(), 408, "request_timeout", "the request did not arrive completely in time",
+          null, null, true);
+    } else if (evt instanceof IdleStateEvent && !busy) {
+      ctx.close();
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    waiting.forEach(ReferenceCountUtil::release);
+    waiting.clear();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("agent connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    closing = true;
+    ctx.close();
+  }
+
+  private void start(Object msg) {
+    busy = true;
+    if (msg instanceof OversizedRequest o) {
+      reject(newId(), 413, "body_too_large",
+          "the request body exceeds the limit of " + o.limit() + " bytes", o.method(), o.uri(), true);
+    } else if (msg instanceof FullHttpRequest request) {
+      try {
+        handle(request);
+      } finally {
+        request.release();
+      }
+    } else {
+      ReferenceCountUtil.release(msg);
+      done(true);
+    }
+  }
+
+  private void handle(FullHttpRequest request) {
+    String id = newId();
+    String method = request.method().name();
+    if (request.decoderResult().isFailure()) {
+      Throwable cause = request.decoderResult().cause();
+      int status = cause instanceof TooLongHttpLineException ? 414
+          : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+      String code = status == 414 ? "request_line_too_long"
+          : status == 431 ? "headers_too_large"
+          : cause instanceof StrictRequestDecoder.AmbiguousFramingException ? "ambiguous_framing"
+          : "malformed_request";
+      reject(id, status, code, "the request could not be parsed: " + describe(cause), method,
+          request.uri(), true);
+      return;
+    }
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    CanonicalRequest canonical;
+    try {
+      canonical = services.canonicalizer().canonicalize(request);
+    } catch (RequestRejectedException e) {
+      reject(id, e.status(), e.code(), e.getMessage(), method, request.uri(), !keepAlive);
+      return;
+    }
+    Exchange x = new Exchange(id, services.clock().instant(), services.nanoTime().getAsLong(), canonical);
+    services.policy().evaluate(PolicyInputs.of(canonical, x.receivedAt()))
+        .whenComplete((d, err) -> onLoop(() -> decided(x, d, err, keepAlive)));
+  }
+
+  private void decided(Exchange x, Decision d, Throwable err, boolean keepAlive) {
+    Decision decision = d != null ? d
+        : Decision.failClosed("policy_error", "the engine failed: " + err, services.policy().revision());
+    x.decided(decision, services.nanoTime().getAsLong());
+    x.moveTo(ExchangeState.DECIDED);
+    append(services.records().decided(x, services.clock().instant()), () -> act(x, keepAlive),
+        cause -> {
+          x.moveTo(ExchangeState.FAILED);
+          LOG.error("exchange {}: intent not recorded, failing closed: {}", x.id(), cause.toString());
+          respond(x, ErrorResponses.error(503, "ledger_unavailable",
+              "the ledger cannot record this request, so it is not forwarded: " + describe(cause),
+              x.id()), keepAlive);
+        });
+  }
+
+  private void act(Exchange x, boolean keepAlive) {
+    Decision d = x.decision();
+    switch (d.action()) {
+      case ALLOW -> forward(x, keepAlive);
+      case DENY -> {
+        x.moveTo(ExchangeState.DENIED);
+        String message = d.isFailure() ? String.join("; ", d.reasons()) : "denied by policy";
+        answer(x, "denied", ErrorResponses.refused(403, d.isFailure() ? "policy_unavailable" : "denied",
+            message, x.id(), d), keepAlive);
+      }
+      case HOLD -> {
+        x.moveTo(ExchangeState.HELD);
+        x.moveTo(ExchangeState.DENIED);
+        answer(x, "hold_refused", ErrorResponses.refused(403, "approval_required",
+            "approval required: this request needs a human approval, and approvals are not"
+                + " enabled on this proxy yet", x.id(), d), keepAlive);
+      }
+    }
+  }
+
+  private void forward(Exchange x, boolean keepAlive) {
+    x.moveTo(ExchangeState.FORWARDED);
+    x.forwarded(services.nanoTime().getAsLong());
+    services.upstream().send(ctx.channel().eventLoop(), x.request())
+        .whenComplete((r, err) -> onLoop(() -> {
+          if (err == null) {
+            forwarded(x, r, keepAlive);
+          } else {
+            upstreamFailed(x, unwrap(err), keepAlive);
+          }
+        }));
+  }
+
+  private void forwarded(Exchange x, UpstreamResponse upstream, boolean keepAlive) {
+    FullHttpResponse r = upstream.response();
+    x.moveTo(ExchangeState.COMPLETED);
+    LedgerEvent outcome;
+    try {
+      outcome = services.records().forwarded(x, r, services.nanoTime().getAsLong(), services.clock().instant());
+    } catch (RuntimeException e) {
+      r.release();
+      throw e;
+    }
+    FullHttpResponse toAgent = toAgent(x, r);
+    r.release();
+    // The upstream has acted: the agent gets its answer even if the outcome cannot be recorded
+    // (the intent is in the ledger); the failure is logged loudly.
+    append(outcome, () -> respond(x, toAgent, keepAlive), cause -> {
+      LOG.error("exchange {}: outcome not recorded: {}", x.id(), cause.toString());
+      respond(x, toAgent, keepAlive);
+    });
+  }
+
+  private void upstreamFailed(Exchange x, Throwable err, boolean keepAlive) {
+    UpstreamException e = err instanceof UpstreamException u ? u
+        : new UpstreamException(502, "upstream_error", String.valueOf(err), true);
+    x.moveTo(ExchangeState.FAILED);
+    FullHttpResponse response = ErrorResponses.error(e.status(), e.code(), e.getMessage(), x.id());
+    LedgerEvent event = services.records().failed(x, e.status(), e.code(), e.getMessage(),
+        e.requestSent(), services.nanoTime().getAsLong(), services.clock().instant());
+    append(event, () -> respond(x, response, keepAlive), cause -> respond(x, response, keepAlive));
+  }
+
+  private void answer(Exchange x, String outcome, FullHttpResponse response, boolean keepAlive) {
+    LedgerEvent event = services.records().answered(x, outcome, response.status().code(),
+        services.nanoTime().getAsLong(), services.clock().instant());
+    append(event, () -> respond(x, response, keepAlive), cause -> respond(x, response, keepAlive));
+  }
+
+  /** Rejects a request no policy saw: records why, then answers. */
+  private void reject(String id, int status, String code, String message, String method,
+      String target, boolean close) {
+    FullHttpResponse response = ErrorResponses.error(status, code, message, id);
+    SocketAddress remote = ctx.channel().remoteAddress();
+    LedgerEvent event = services.records().rejected(id, status, code, message, method, target,
+        remote == null ? null : remote.toString(), services.clock().instant());
+    append(event, () -> send(id, response, !close), cause -> send(id, response, !close));
+  }
+
+  private void append(LedgerEvent event, Runnable then, java.util.function.Consumer<Throwable> orElse) {
+    services.ledger().append(event).whenComplete((index, err) -> onLoop(() -> {
+      if (err == null) {
+        then.run();
+      } else {
+        orElse.accept(unwrap(err));
+      }
+    }));
+  }
+
+  private FullHttpResponse toAgent(Exchange x, FullHttpResponse upstream) {
+    FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, upstream.status(),
+        upstream.content().retainedDuplicate());
+    for (var h : upstream.headers()) {
+      if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+        out.headers().add(h.getKey(), h.getValue());
+      }
+    }
+    if ("HEAD".equals(x.request().method())) {
+      String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+      if (length != null) {
+        out.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+      }
+    } else {
+      out.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, out.content().readableBytes());
+    }
+    return out;
+  }
+
+  private void respond(Exchange x, FullHttpResponse response, boolean keepAlive) {
+    x.request().release();
+    send(x.id(), response, keepAlive);
+  }
+
+  private void send(String id, FullHttpResponse response, boolean keepAlive) {
+    response.headers().set(EXCHANGE_ID_HEADER, id);
+    if (!keepAlive) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (!ctx.channel().isActive()) {
+      response.release();
+      done(false);
+      return;
+    }
+    ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess() || !keepAlive) {
+        f.channel().close();
+        done(false);
+      } else {
+        done(true);
+      }
+    });
+  }
+
+  /** The exchange ended: take the next waiting request, or read more. */
+  private void done(boolean connectionUsable) {
+    busy = false;
+    if (!connectionUsable) {
+      closing = true;
+      waiting.forEach(ReferenceCountUtil::release);
+      waiting.clear();
+      return;
+    }
+    Object next = waiting.poll();
+    if (next != null) {
+      start(next);
+    } else if (!closing) {
+      ctx.read();
+    }
+  }
+
+  private void onLoop(Runnable task) {
+    if (ctx.executor().inEventLoop()) {
+      task.run();
+    } else {
+      ctx.executor().execute(task);
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  private static String describe(Throwable t) {
+    if (t instanceof TooLongFrameException || t.getMessage() != null) {
+      return t.getMessage();
+    }
+    return t.getClass().getSimpleName();
+  }
+
+  private static String newId() {
+    return UUID.randomUUID().toString();
+  }
+}

@@ -1,0 +1,60 @@
+package io.countersign.proxy.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.policy.Decision;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * The JSON error bodies the agent gets: {@code {"error": code, "message": ..., "exchange_id": ...}}
+ * and, for policy outcomes, the risk, rule and reasons. Documented in {@code docs/errors.md}.
+ */
+final class ErrorResponses {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ErrorResponses() {}
+
+  /** An error that no policy decided (bad input, no route, upstream down ...). */
+  static FullHttpResponse error(int status, String code, String message, String exchangeId) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("error", code);
+    body.put("message", message);
+    body.put("exchange_id", exchangeId);
+    return json(status, body);
+  }
+
+  /** A policy outcome that was not forwarded (deny, or hold while approvals are unavailable). */
+  static FullHttpResponse refused(int status, String code, String message, String exchangeId, Decision d) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("error", code);
+    body.put("message", message);
+    body.put("exchange_id", exchangeId);
+    body.put("risk", d.risk().wireName());
+    body.put("action", d.action().wireName());
+    body.put("rule", d.rule());
+    d.reasons().forEach(body.putArray("reasons")::add);
+    body.put("policy_revision", d.revision());
+    return json(status, body);
+  }
+
+  private static FullHttpResponse json(int status, ObjectNode body) {
+    byte[] bytes;
+    try {
+      bytes = JSON.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(bytes));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    return r;
+  }
+}

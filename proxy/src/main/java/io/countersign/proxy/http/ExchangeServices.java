@@ -1,0 +1,31 @@
+package io.countersign.proxy.http;
+
+import io.countersign.ledger.Ledger;
+import io.countersign.policy.PolicyEngine;
+import io.countersign.proxy.canonical.Canonicalizer;
+import io.countersign.proxy.exchange.ExchangeRecords;
+import io.countersign.proxy.upstream.UpstreamClient;
+import java.time.Clock;
+import java.util.function.LongSupplier;
+
+/**
+ * What every agent connection's exchange handler uses; shared, thread-safe parts only.
+ *
+ * @param canonicalizer turns requests into canonical requests
+ * @param policy judges them
+ * @param ledger records them
+ * @param upstream forwards them
+ * @param records builds ledger events
+ * @param clock wall-clock time (injected, so tests control it)
+ * @param nanoTime monotonic time for latencies
+ * @param maxPipelined requests accepted ahead of their answers
+ */
+public record ExchangeServices(
+    Canonicalizer canonicalizer,
+    PolicyEngine policy,
+    Ledger ledger,
+    UpstreamClient upstream,
+    ExchangeRecords records,
+    Clock clock,
+    LongSupplier nanoTime,
+    int maxPipelined) {}

@@ -1,0 +1,63 @@
+package io.countersign.proxy.route;
+
+import java.net.URI;
+
+/**
+ * One configured route, resolved at startup: a path prefix the agent uses, and the upstream it
+ * leads to.
+ *
+ * @param name the route's name (what the policy sees as {@code request.route})
+ * @param prefix the agent-side path prefix, e.g. {@code /crm}
+ * @param upstream where requests go
+ * @param credential the credential injected into forwarded requests, or null
+ */
+public record Route(String name, String prefix, UpstreamTarget upstream, InjectedCredential credential) {
+
+  /**
+   * An upstream origin and base path.
+   *
+   * @param secure https when true
+   * @param host host name or address
+   * @param port port
+   * @param basePath path prepended to the agent's path after the prefix; empty or starts with "/"
+   */
+  public record UpstreamTarget(boolean secure, String host, int port, String basePath) {
+
+    /** Parses a validated {@code http(s)://host[:port][/base]} URL. */
+    public static UpstreamTarget parse(String url) {
+      URI uri = URI.create(url);
+      boolean secure = "https".equals(uri.getScheme());
+      int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
+      String base = uri.getRawPath() == null ? "" : uri.getRawPath();
+      while (base.endsWith("/")) {
+        base = base.substring(0, base.length() - 1);
+      }
+      return new UpstreamTarget(secure, uri.getHost(), port, base);
+    }
+
+    /** The value of the Host header sent upstream. */
+    public String authority() {
+      boolean defaultPort = secure ? port == 443 : port == 80;
+      String h = host.contains(":") ? "[" + host + "]" : host;
+      return defaultPort ? h : h + ":" + port;
+    }
+
+    /** The origin, e.g. {@code https://api.example.com:8443}, for logs and the ledger. */
+    public String origin() {
+      return (secure ? "https://" : "http://") + authority();
+    }
+  }
+
+  /**
+   * A credential the proxy adds to every forwarded request of a route.
+   *
+   * @param header lower-case header name
+   * @param value the full header value (secret: never logged, never in the ledger)
+   */
+  public record InjectedCredential(String header, String value) {
+    @Override
+    public String toString() {
+      return "InjectedCredential[header=" + header + ", value=<redacted>]";
+    }
+  }
+}

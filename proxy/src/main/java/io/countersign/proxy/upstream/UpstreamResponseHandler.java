@@ -1,0 +1,90 @@
+package io.countersign.proxy.upstream;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The last handler of a pooled upstream connection: completes the promise of the one request in
+ * flight on it. Runs on the connection's event loop only (the same loop as the agent's channel), so
+ * it needs no locking.
+ */
+final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
+  static final String NAME = "upstream-response";
+
+  private Promise<FullHttpResponse> pending;
+  private ScheduledFuture<?> timeout;
+
+  /** Arms the handler for one request; fails it with a 504 if no response comes in time. */
+  void expect(ChannelHandlerContext ctx, Promise<FullHttpResponse> promise, long timeoutMillis) {
+    this.pending = promise;
+    this.timeout =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  fail(
+                      new UpstreamException(
+                          504,
+                          "upstream_timeout",
+                          "the upstream did not answer within " + timeoutMillis + " ms",
+                          true));
+                  ctx.close();
+                },
+                timeoutMillis,
+                TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof FullHttpResponse response)) {
+      io.netty.util.ReferenceCountUtil.release(msg);
+      return;
+    }
+    Promise<FullHttpResponse> p = take();
+    if (p == null || !p.trySuccess(response)) {
+      response.release(); // an answer nobody asked for: the connection is not trustworthy
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    fail(
+        new UpstreamException(
+            502, "upstream_closed", "the upstream closed the connection before answering", true));
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      fail(new UpstreamException(502, "upstream_response_too_large", cause.getMessage(), true));
+    } else {
+      fail(
+          new UpstreamException(
+              502, "upstream_error", "upstream connection failed: " + cause.getMessage(), true));
+    }
+    ctx.close();
+  }
+
+  private void fail(UpstreamException e) {
+    Promise<FullHttpResponse> p = take();
+    if (p != null) {
+      p.tryFailure(e);
+    }
+  }
+
+  private Promise<FullHttpResponse> take() {
+    Promise<FullHttpResponse> p = pending;
+    pending = null;
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+    return p;
+  }
+}
