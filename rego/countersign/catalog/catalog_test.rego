@@ -1,0 +1,96 @@
+# Checks on the route catalog itself (data.json beside this file), so a typo in
+# the data fails the build instead of quietly changing a decision.
+package countersign.catalog_test
+
+catalog := data.countersign.catalog
+
+all_rules := [r | some route in catalog.routes; some r in route.rules]
+
+test_catalog_has_rules_when_loaded if {
+	count(all_rules) > 0
+}
+
+test_catalog_rule_ids_are_unique_when_listed_across_routes if {
+	count({r.id | some r in all_rules}) == count(all_rules)
+}
+
+test_catalog_rule_ids_start_with_their_route_when_listed if {
+	every name, route in catalog.routes {
+		every r in route.rules {
+			startswith(r.id, concat("", [name, "."]))
+		}
+	}
+}
+
+test_catalog_rules_are_well_formed_when_listed if {
+	every r in all_rules {
+		r.method in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+		startswith(r.path, "/")
+		r.risk in {"read_only", "draft", "low", "high"}
+		r.action in {"allow", "deny", "hold"}
+		is_string(r.reason)
+		r.reason != ""
+	}
+}
+
+test_catalog_holds_name_an_approval_group_when_a_rule_holds if {
+	every r in all_rules {
+		hold_ok(r)
+	}
+}
+
+hold_ok(r) if r.action != "hold"
+
+hold_ok(r) if is_string(r.approval.group)
+
+test_catalog_mutations_have_rollbacks_when_they_may_be_forwarded if {
+	every r in all_rules {
+		rollback_ok(r)
+	}
+}
+
+rollback_ok(r) if r.method in {"GET", "HEAD"}
+
+rollback_ok(r) if r.action == "deny"
+
+rollback_ok(r) if is_object(r.rollback)
+
+test_catalog_checks_name_numeric_limits_and_bands_when_present if {
+	every r in all_rules {
+		check_ok(r)
+	}
+}
+
+check_ok(r) if not r.check
+
+check_ok(r) if {
+	is_string(r.check.field)
+	is_number(catalog.limits[r.check.limit])
+	r.check.band in {"within", "over", "invalid"}
+}
+
+# A check with a band missing would leave that band to the default deny, which is
+# safe but surprising; every checked method and path lists all three bands.
+test_catalog_checks_cover_every_band_when_a_path_is_checked if {
+	checked := {[r.method, r.path, r.check.field] | some r in all_rules; r.check}
+	every key in checked {
+		{r.check.band | some r in all_rules; [r.method, r.path, r.check.field] == key} == {"within", "over", "invalid"}
+	}
+}
+
+test_catalog_agents_name_known_routes_when_listed if {
+	every _, agent in catalog.agents {
+		every route in agent.routes {
+			catalog.routes[route]
+		}
+	}
+}
+
+test_catalog_agents_match_the_quick_start_when_loaded if {
+	catalog.agents["sales-assistant"].routes == ["crm", "billing"]
+	catalog.agents["support-bot"].routes == ["billing"]
+}
+
+test_catalog_approval_defaults_deny_on_timeout_when_loaded if {
+	catalog.approval_defaults == {"quorum": 1, "timeout": "PT30M", "on_timeout": "deny"}
+}

@@ -1,0 +1,92 @@
+package countersign.rules_test
+
+import data.countersign.rules
+
+req(method, upstream_path, body) := {
+	"request": {"method": method, "route": "crm", "upstream_path": upstream_path, "body": body},
+	"caller": {"agent": "sales-assistant"},
+}
+
+only(set) := v if {
+	count(set) == 1
+	some v in set
+}
+
+rule(overrides) := object.union({"id": "t.rule", "method": "POST", "path": "/x/*", "risk": "low", "action": "allow", "reason": "r"}, overrides)
+
+test_matches_are_empty_when_the_route_is_null if {
+	count(rules.matches) == 0 with input as {"request": {"method": "GET", "route": null, "upstream_path": "/v3/deals"}}
+}
+
+test_matches_are_empty_when_the_method_differs if {
+	count(rules.matches) == 0 with input as req("HEAD", "/v3/deals", null)
+}
+
+test_matches_give_one_verdict_when_one_rule_matches if {
+	v := only(rules.matches) with input as req("GET", "/v3/deals", null)
+	v == {"rule": "crm.read", "action": "allow", "risk": "read_only", "reasons": ["reads of CRM records are allowed"], "record": {"body": "full"}}
+}
+
+test_matches_fill_the_upstream_path_when_the_rollback_names_it if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"rollback": {"method": "PUT", "path": "{upstream_path}", "body_from": "pre_image"}})]
+	v.rollback == {"method": "PUT", "path": "/x/1", "body_from": "pre_image"}
+}
+
+test_matches_drop_the_rollback_when_the_rule_denies if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"action": "deny", "rollback": {"method": "DELETE", "path": "/x/1"}})]
+	not v.rollback
+}
+
+test_matches_deny_when_a_hold_rule_has_no_approval_group if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"action": "hold", "approval": {"quorum": 2}})]
+	v.action == "deny"
+	not v.approval
+}
+
+test_matches_merge_approval_defaults_when_a_rule_holds if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"action": "hold", "approval": {"group": "legal", "quorum": 2}})]
+	v.approval == {"group": "legal", "quorum": 2, "timeout": "PT30M", "on_timeout": "deny"}
+}
+
+test_matches_deny_when_a_hold_rule_has_no_approval if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"action": "hold"})]
+	v.action == "deny"
+}
+
+test_matches_deny_when_the_action_is_unknown if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"action": "permit"})]
+	v.action == "deny"
+}
+
+test_matches_rate_high_when_the_risk_is_unknown if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"risk": "medium"})]
+	v.risk == "high"
+}
+
+test_matches_name_the_rule_when_the_reason_is_missing if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"reason": ""})]
+	v.reasons == ["rule t.rule matched"]
+}
+
+test_matches_keep_the_record_setting_when_the_rule_names_one if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"record": {"body": "digest"}})]
+	v.record == {"body": "digest"}
+}
+
+test_matches_pick_the_rule_of_the_band_when_a_check_applies if {
+	{v.rule | some v in rules.matches} == {"crm.deal_discount_over_limit"} with input as req("PATCH", "/v3/deals/1", {"discount_pct": 40})
+}
+
+test_matches_are_empty_when_the_body_is_absent_from_the_input if {
+	count(rules.matches) == 1 with input as {"request": {"method": "PATCH", "route": "crm", "upstream_path": "/v3/deals/1"}}
+	{v.rule | some v in rules.matches} == {"crm.deal_update_invalid_body"} with input as {"request": {"method": "PATCH", "route": "crm", "upstream_path": "/v3/deals/1"}}
+}
