@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** The kinds of ledger event. New kinds are added, never renamed: readers skip unknown kinds. */
 public enum EventType {
-  /** Intent: the canonical request, the caller and the decision, appended before anything leaves. */
+  /**
+   * Intent: the canonical request, the caller and the decision, appended before anything leaves.
+   */
   EXCHANGE_DECIDED("exchange.decided"),
   /** Outcome: what was forwarded and what came back (or the deny that was answered). */
   EXCHANGE_COMPLETED("exchange.completed"),

@@ -1,0 +1,162 @@
+package io.countersign.ledger;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.time.DateTimeException;
+import java.time.Instant;
+
+/**
+ * The one place that turns a {@link LedgerEvent} into its wire form and back. The wire form is one
+ * line of JSON with the envelope fields in a fixed order, then the payload under {@code body}:
+ *
+ * <pre>
+ * {"v":1,"type":"exchange.decided","exchange_id":"x-1","time":"2026-11-25T10:00:00.123Z","body":{...}}
+ * </pre>
+ *
+ * <p>Readers print the same form with the journal index in front ({@link #toJsonLine}). {@code
+ * docs/ledger.md} documents the format; changing it means a new {@link LedgerEvent#SCHEMA_VERSION}.
+ *
+ * <p>Thread-safe: it holds only a configured, immutable Jackson mapper.
+ */
+public final class LedgerEventCodec {
+
+  /** Envelope field: the schema version. */
+  public static final String FIELD_VERSION = "v";
+
+  /** Envelope field: the event kind's wire name. */
+  public static final String FIELD_TYPE = "type";
+
+  /** Envelope field: the exchange id. */
+  public static final String FIELD_EXCHANGE_ID = "exchange_id";
+
+  /** Envelope field: the event time, ISO-8601 in UTC. */
+  public static final String FIELD_TIME = "time";
+
+  /** Envelope field: the payload object. */
+  public static final String FIELD_BODY = "body";
+
+  /** Added by readers, first on the line: the journal index. */
+  public static final String FIELD_INDEX = "index";
+
+  // Duplicate keys are rejected: a ledger line that means two things must not be read as one.
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper(
+          JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+
+  private LedgerEventCodec() {}
+
+  /** The event's wire form: one line of JSON, no trailing newline. */
+  public static String toJson(LedgerEvent event) {
+    return write(null, event);
+  }
+
+  /** The printed form: the wire form with {@code "index"} as its first field, in decimal. */
+  public static String toJsonLine(RecordedEvent recorded) {
+    return write(recorded.index(), recorded.event());
+  }
+
+  /**
+   * Parses a wire form (or a printed form: a leading {@code "index"} and any other field the
+   * envelope does not know are ignored, so later envelopes may add fields).
+   *
+   * @throws UnknownEventTypeException when the envelope is valid but its type is not one this code
+   *     knows (readers skip those)
+   * @throws IllegalArgumentException when the text is not a version-1 ledger event, with the reason
+   */
+  public static LedgerEvent fromJson(String json) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    JsonNode v = root.get(FIELD_VERSION);
+    if (v == null || !v.isIntegralNumber()) {
+      throw new IllegalArgumentException("missing or non-integer \"v\"");
+    }
+    if (!v.canConvertToInt() || v.asInt() != LedgerEvent.SCHEMA_VERSION) {
+      throw new IllegalArgumentException(
+          "unsupported envelope version "
+              + v.asText()
+              + " (this reader knows "
+              + LedgerEvent.SCHEMA_VERSION
+              + ")");
+    }
+    String typeName = requiredText(root, FIELD_TYPE);
+    String exchangeId = requiredText(root, FIELD_EXCHANGE_ID);
+    String timeText = requiredText(root, FIELD_TIME);
+    JsonNode body = root.get(FIELD_BODY);
+    if (body == null || !body.isObject()) {
+      throw new IllegalArgumentException("missing or non-object \"body\"");
+    }
+    Instant time;
+    try {
+      time = Instant.parse(timeText);
+    } catch (DateTimeException e) {
+      throw new IllegalArgumentException("\"time\" is not an ISO-8601 instant: " + timeText, e);
+    }
+    EventType type;
+    try {
+      type = EventType.fromWire(typeName);
+    } catch (IllegalArgumentException e) {
+      throw new UnknownEventTypeException(typeName);
+    }
+    return new LedgerEvent(v.asInt(), type, exchangeId, time, (ObjectNode) body);
+  }
+
+  private static String requiredText(JsonNode root, String field) {
+    JsonNode n = root.get(field);
+    if (n == null || !n.isTextual()) {
+      throw new IllegalArgumentException("missing or non-string \"" + field + "\"");
+    }
+    return n.textValue();
+  }
+
+  private static String write(Long index, LedgerEvent event) {
+    StringWriter out = new StringWriter(256);
+    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      if (index != null) {
+        g.writeNumberField(FIELD_INDEX, index);
+      }
+      g.writeNumberField(FIELD_VERSION, event.version());
+      g.writeStringField(FIELD_TYPE, event.type().wireName());
+      g.writeStringField(FIELD_EXCHANGE_ID, event.exchangeId());
+      g.writeStringField(FIELD_TIME, event.time().toString());
+      g.writeFieldName(FIELD_BODY);
+      MAPPER.writeTree(g, event.body());
+      g.writeEndObject();
+    } catch (IOException e) {
+      // A StringWriter does not fail; a body Jackson cannot write is a programming error.
+      throw new UncheckedIOException("cannot encode ledger event " + event.exchangeId(), e);
+    }
+    return out.toString();
+  }
+
+  /** Reading a document whose envelope names an event kind this code does not know. */
+  public static final class UnknownEventTypeException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+    private final String typeName;
+
+    UnknownEventTypeException(String typeName) {
+      super("unknown ledger event type '" + typeName + "'");
+      this.typeName = typeName;
+    }
+
+    /** The unknown wire name. */
+    public String typeName() {
+      return typeName;
+    }
+  }
+}

@@ -1,0 +1,317 @@
+package io.countersign.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChronicleLedgerTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir Path dir;
+
+  @Test
+  void appendedEventsReadBackIdenticallyAndInOrderWithIncreasingIndexes() throws Exception {
+    List<LedgerEvent> written = new ArrayList<>();
+    List<Long> indexes = new ArrayList<>();
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults())) {
+      List<CompletableFuture<Long>> futures = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        LedgerEvent e = i % 2 == 0 ? Events.decided("x-" + i, i) : Events.completed("x-" + i, 200);
+        written.add(e);
+        futures.add(ledger.append(e).toCompletableFuture());
+      }
+      for (CompletableFuture<Long> f : futures) {
+        indexes.add(get(f));
+      }
+    }
+    List<RecordedEvent> read = Events.readAll(dir);
+    assertEquals(written, read.stream().map(RecordedEvent::event).toList());
+    assertEquals(indexes, read.stream().map(RecordedEvent::index).toList());
+    for (int i = 1; i < indexes.size(); i++) {
+      assertTrue(indexes.get(i) > indexes.get(i - 1), "indexes increase: " + indexes);
+    }
+  }
+
+  @Test
+  void appendCompletesOnlyOnceTheEventIsReadableByASeparateReader() throws Exception {
+    HeldWriter held = new HeldWriter();
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), held)) {
+      for (int i = 0; i < 20; i++) {
+        LedgerEvent event = Events.decided("x-" + i, i);
+        CompletionStage<Long> appended = ledger.append(event);
+        held.awaitHeld();
+        // Attached while the writer is held, so it runs the moment the append completes, on the
+        // writer thread, before the writer does anything else.
+        CompletableFuture<List<RecordedEvent>> seenAtCompletion =
+            appended.thenApply(index -> Events.readAll(dir)).toCompletableFuture();
+        assertFalse(seenAtCompletion.isDone());
+        held.releaseOne();
+        List<RecordedEvent> seen = get(seenAtCompletion);
+        assertEquals(i + 1, seen.size());
+        assertEquals(event, seen.get(i).event());
+      }
+      held.release();
+    }
+  }
+
+  @Test
+  void appendsCompleteOnTheNamedWriterThread() throws Exception {
+    HeldWriter held = new HeldWriter();
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), held)) {
+      CompletionStage<Long> appended = ledger.append(Events.completed("x", 200));
+      held.awaitHeld();
+      CompletableFuture<String> thread =
+          appended.thenApply(i -> Thread.currentThread().getName()).toCompletableFuture();
+      held.release();
+      assertEquals("countersign-ledger-writer", get(thread));
+    }
+  }
+
+  @Test
+  void eightThreadsAppendingConcurrentlyLoseNothingDuplicateNothingAndKeepEachThreadsOrder()
+      throws Exception {
+    int threads = 8;
+    int perThread = 2_000;
+    LedgerOptions options = LedgerOptions.defaults().withQueueCapacity(threads * perThread);
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, options)) {
+      CountDownLatch go = new CountDownLatch(1);
+      List<CompletableFuture<List<CompletableFuture<Long>>>> producers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String producer = "t" + t;
+        producers.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  awaitLatch(go);
+                  List<CompletableFuture<Long>> mine = new ArrayList<>(perThread);
+                  for (int n = 0; n < perThread; n++) {
+                    mine.add(
+                        ledger.append(Events.decided(producer + "-" + n, n)).toCompletableFuture());
+                  }
+                  return mine;
+                },
+                r -> new Thread(r, "producer-" + producer).start()));
+      }
+      go.countDown();
+      for (var p : producers) {
+        for (CompletableFuture<Long> f : get(p)) {
+          get(f);
+        }
+      }
+    }
+    List<RecordedEvent> read = Events.readAll(dir);
+    assertEquals(threads * perThread, read.size());
+    Map<String, Integer> nextPerThread = new HashMap<>();
+    for (RecordedEvent r : read) {
+      String[] parts = r.event().exchangeId().split("-");
+      int expected = nextPerThread.getOrDefault(parts[0], 0);
+      assertEquals(expected, Integer.parseInt(parts[1]), "order of " + parts[0]);
+      nextPerThread.put(parts[0], expected + 1);
+    }
+    assertEquals(threads, nextPerThread.size());
+    nextPerThread.values().forEach(n -> assertEquals(perThread, n));
+  }
+
+  @Test
+  void appendAfterCloseFailsWithLedgerUnavailable() {
+    ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults());
+    ledger.close();
+    assertFalse(ledger.isWritable());
+    var failure =
+        assertThrows(
+            ExecutionException.class,
+            () ->
+                ledger
+                    .append(Events.completed("x", 200))
+                    .toCompletableFuture()
+                    .get(1, TimeUnit.SECONDS));
+    assertInstanceOf(LedgerUnavailableException.class, failure.getCause());
+    assertEquals("ledger closed", failure.getCause().getMessage());
+    ledger.close(); // idempotent
+  }
+
+  @Test
+  void closeWritesEverythingQueuedBeforeIt() throws Exception {
+    HeldWriter held = new HeldWriter();
+    ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), held);
+    List<CompletableFuture<Long>> futures = new ArrayList<>();
+    futures.add(ledger.append(Events.decided("first", 0)).toCompletableFuture());
+    held.awaitHeld();
+    for (int i = 1; i <= 100; i++) {
+      futures.add(ledger.append(Events.decided("queued-" + i, i)).toCompletableFuture());
+    }
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(ledger::close);
+    Events.await("close to start", WAIT, () -> !ledger.isWritable());
+    assertFalse(closing.isDone(), "close waits for the queued events");
+    held.release();
+    get(closing);
+    for (CompletableFuture<Long> f : futures) {
+      get(f);
+    }
+    assertEquals(101, Events.readAll(dir).size());
+  }
+
+  @Test
+  void aFullQueueFailsFastWithoutWaitingForTheWriter() throws Exception {
+    HeldWriter held = new HeldWriter();
+    try (ChronicleLedger ledger =
+        ChronicleLedger.open(dir, LedgerOptions.defaults().withQueueCapacity(2), held)) {
+      var inWriter = ledger.append(Events.decided("a", 0)).toCompletableFuture();
+      held.awaitHeld(); // the writer took "a" and is held: the queue is empty again
+      var queued1 = ledger.append(Events.decided("b", 1)).toCompletableFuture();
+      var queued2 = ledger.append(Events.decided("c", 2)).toCompletableFuture();
+      var rejected = ledger.append(Events.decided("d", 3)).toCompletableFuture();
+
+      assertTrue(rejected.isCompletedExceptionally(), "failed at once, not after the writer");
+      var failure = assertThrows(ExecutionException.class, rejected::get);
+      assertInstanceOf(LedgerUnavailableException.class, failure.getCause());
+      assertEquals("ledger queue full (2 pending)", failure.getCause().getMessage());
+
+      held.release();
+      get(inWriter);
+      get(queued1);
+      get(queued2);
+    }
+    assertEquals(
+        List.of("a", "b", "c"),
+        Events.readAll(dir).stream().map(r -> r.event().exchangeId()).toList());
+  }
+
+  @Test
+  void aFailedWriteFailsThatAppendAndMarksTheLedgerUnwritableUntilAWriteSucceeds()
+      throws Exception {
+    AtomicBoolean failNext = new AtomicBoolean();
+    ChronicleLedger.WriterHook failing =
+        new ChronicleLedger.WriterHook() {
+          @Override
+          public void beforeBatch(int batchSize) {}
+
+          @Override
+          public void beforeWrite() {
+            if (failNext.getAndSet(false)) {
+              throw new IllegalStateException("disk on fire");
+            }
+          }
+        };
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), failing)) {
+      get(ledger.append(Events.decided("ok-1", 1)).toCompletableFuture());
+      failNext.set(true);
+      var failure =
+          assertThrows(
+              ExecutionException.class,
+              () -> get(ledger.append(Events.decided("lost", 2)).toCompletableFuture()));
+      assertInstanceOf(LedgerUnavailableException.class, failure.getCause());
+      assertEquals("disk on fire", failure.getCause().getCause().getMessage());
+      assertFalse(ledger.isWritable());
+
+      get(ledger.append(Events.decided("ok-2", 3)).toCompletableFuture());
+      assertTrue(ledger.isWritable());
+    }
+    assertEquals(
+        List.of("ok-1", "ok-2"),
+        Events.readAll(dir).stream().map(r -> r.event().exchangeId()).toList());
+  }
+
+  @Test
+  void openingWhereNoJournalCanBeCreatedFailsWithLedgerUnavailable() throws Exception {
+    Path aFile = Files.writeString(dir.resolve("not-a-directory"), "x");
+    var e =
+        assertThrows(
+            LedgerUnavailableException.class,
+            () -> ChronicleLedger.open(aFile, LedgerOptions.defaults()));
+    assertTrue(e.getMessage().startsWith("cannot open ledger at " + aFile + ": "), e.getMessage());
+  }
+
+  @Test
+  void reopeningAfterCloseAppendsAfterTheExistingEvents() throws Exception {
+    long firstIndex;
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults())) {
+      get(ledger.append(Events.decided("before-1", 1)).toCompletableFuture());
+      firstIndex = get(ledger.append(Events.decided("before-2", 2)).toCompletableFuture());
+    }
+    long secondIndex;
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults())) {
+      assertTrue(ledger.isWritable());
+      secondIndex = get(ledger.append(Events.completed("after", 200)).toCompletableFuture());
+    }
+    assertTrue(secondIndex > firstIndex);
+    assertEquals(
+        List.of("before-1", "before-2", "after"),
+        Events.readAll(dir).stream().map(r -> r.event().exchangeId()).toList());
+  }
+
+  @Test
+  void optionsRejectANonPositiveCapacityAndParseRollPeriodsByName() {
+    assertThrows(
+        IllegalArgumentException.class, () -> LedgerOptions.defaults().withQueueCapacity(0));
+    assertEquals(RollPeriod.HOURLY, RollPeriod.parse("Hourly"));
+    var e = assertThrows(IllegalArgumentException.class, () -> RollPeriod.parse("monthly"));
+    assertTrue(e.getMessage().contains("hourly, daily, weekly"), e.getMessage());
+  }
+
+  @Test
+  void anHourlyLedgerIsReadBackWithItsOwnRollCycle() throws Exception {
+    try (ChronicleLedger ledger =
+        ChronicleLedger.open(dir, LedgerOptions.defaults().withRollPeriod(RollPeriod.HOURLY))) {
+      get(ledger.append(Events.completed("hourly", 200)).toCompletableFuture());
+    }
+    assertEquals("hourly", Events.readAll(dir).get(0).event().exchangeId());
+  }
+
+  private static <T> T get(CompletableFuture<T> f) throws Exception {
+    return f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static void awaitLatch(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Holds the writer before each batch until that batch is let through. */
+  static final class HeldWriter implements ChronicleLedger.WriterHook {
+    private final Semaphore entered = new Semaphore(0);
+    private final Semaphore letThrough = new Semaphore(0);
+
+    @Override
+    public void beforeBatch(int batchSize) throws InterruptedException {
+      entered.release();
+      letThrough.acquire();
+    }
+
+    /** Waits until the writer holds a batch. */
+    void awaitHeld() throws InterruptedException {
+      assertTrue(entered.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS), "writer reached the hook");
+    }
+
+    /** Lets one held batch through. */
+    void releaseOne() {
+      letThrough.release();
+    }
+
+    /** Lets this and every later batch through. */
+    void release() {
+      letThrough.release(Integer.MAX_VALUE / 2);
+    }
+  }
+}
