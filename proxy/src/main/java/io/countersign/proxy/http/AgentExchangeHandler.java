@@ -161,6 +161,12 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
           request.uri(), true);
       return;
     }
+    HttpVersion version = request.protocolVersion();
+    if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      reject(id, 505, "http_version_not_supported",
+          "only HTTP/1.1 and HTTP/1.0 are served, not " + version.text(), method, request.uri(), true);
+      return;
+    }
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     CanonicalRequest canonical;
     try {
