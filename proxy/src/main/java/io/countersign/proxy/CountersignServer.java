@@ -72,7 +72,6 @@ public final class CountersignServer implements AutoCloseable {
       ProxyConfig.Upstream u = config.upstream();
       UpstreamClient upstream = new UpstreamClient(transport, u.connectTimeout(),
           u.responseTimeout(), u.maxResponseBytes(), u.maxConnectionsPerEventLoop(), u.caFile());
-      closeInReverse.add(upstream);
       ExchangeServices services = new ExchangeServices(
           new Canonicalizer(routes, config.agentId()),
           policy,
@@ -84,6 +83,7 @@ public final class CountersignServer implements AutoCloseable {
           config.limits().maxPipelined());
       group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
       closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+      closeInReverse.add(upstream); // its pools run on the group: closed before it
       agentChannel = new ServerBootstrap()
           .group(group)
           .channel(transport.serverChannel())

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: the Rego checks (opa fmt, check --strict, test with coverage) and the Java
+# build with unit and integration tests (real OPA, real Chronicle Queue, loopback sockets).
+# Installs what is missing first (pinned OPA into .tools/bin).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/install-tools.sh opa
+opa=.tools/bin/opa
+
+echo "== rego: opa fmt / check --strict / test ==" >&2
+unformatted=$("$opa" fmt --list rego/)
+if [ -n "$unformatted" ]; then
+  echo "rego files need 'opa fmt -w': $unformatted" >&2
+  exit 1
+fi
+"$opa" check --strict rego/
+"$opa" test rego/ --coverage --format json > target-rego-coverage.json.tmp || { "$opa" test rego/ -v; exit 1; }
+coverage=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["coverage"])' target-rego-coverage.json.tmp)
+rm -f target-rego-coverage.json.tmp
+"$opa" test rego/
+echo "rego coverage: ${coverage}%" >&2
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 90 else 1)' "$coverage" \
+  || { echo "rego coverage ${coverage}% is below 90%" >&2; exit 1; }
+
+echo "== java: mvn verify (unit + integration tests) ==" >&2
+mvn -B verify "$@"
