@@ -347,9 +347,20 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
 
   private void onLoop(Runnable task) {
     if (ctx.executor().inEventLoop()) {
-      task.run();
+      guarded(task);
     } else {
-      ctx.executor().execute(task);
+      ctx.executor().execute(() -> guarded(task));
+    }
+  }
+
+  /** A bug in a continuation must not leave the agent waiting for ever: log it and close. */
+  private void guarded(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException | Error e) {
+      LOG.error("exchange failed inside the proxy; closing the connection", e);
+      closing = true;
+      ctx.close();
     }
   }
 

@@ -124,7 +124,8 @@ public final class UpstreamClient implements AutoCloseable {
                   .addListener(
                       written -> {
                         if (!written.isSuccess()) {
-                          promise.tryFailure(
+                          UpstreamException tls = UpstreamException.ifTls(written.cause());
+                          promise.tryFailure(tls != null ? tls :
                               new UpstreamException(
                                   502,
                                   "upstream_write_failed",

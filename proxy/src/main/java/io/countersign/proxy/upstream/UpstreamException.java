@@ -35,4 +35,18 @@ public class UpstreamException extends RuntimeException {
   public boolean requestSent() {
     return requestSent;
   }
+
+  /**
+   * The TLS failure in {@code cause}'s chain as a 502 {@code upstream_tls_error} (nothing was sent:
+   * requests are only written after the handshake), or null when the failure is not TLS.
+   */
+  static UpstreamException ifTls(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return new UpstreamException(
+            502, "upstream_tls_error", "TLS with the upstream failed: " + t.getMessage(), false);
+      }
+    }
+    return null;
+  }
 }

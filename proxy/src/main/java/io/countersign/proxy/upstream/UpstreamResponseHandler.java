@@ -61,7 +61,10 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof TooLongFrameException) {
+    UpstreamException tls = UpstreamException.ifTls(cause);
+    if (tls != null) {
+      fail(tls);
+    } else if (cause instanceof TooLongFrameException) {
       fail(new UpstreamException(502, "upstream_response_too_large", cause.getMessage(), true));
     } else {
       fail(
