@@ -1,6 +1,5 @@
 package io.countersign.proxy;
 
-import io.countersign.ledger.LedgerTail;
 import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ConfigLoader;
 import io.countersign.proxy.config.ProxyConfig;
@@ -18,7 +17,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "countersign 0.1.0",
     description = "A policy-enforcing HTTP sidecar proxy for AI agents.",
-    subcommands = {Main.Run.class, Main.LedgerCommand.class})
+    subcommands = {Main.Run.class, LedgerCommand.class})
 public final class Main {
 
   /** Runs the command line and exits with its code. */
@@ -62,25 +61,4 @@ public final class Main {
     }
   }
 
-  /** {@code countersign ledger ...}. */
-  @Command(name = "ledger", description = "Read the ledger.", subcommands = {Tail.class})
-  static final class LedgerCommand {}
-
-  /** {@code countersign ledger tail --dir DIR [--follow] [--exchange ID]}. */
-  @Command(name = "tail", description = "Print ledger events as JSON lines.")
-  static final class Tail implements Callable<Integer> {
-    @Option(names = "--dir", required = true, description = "the ledger directory")
-    Path dir;
-
-    @Option(names = {"-f", "--follow"}, description = "keep printing new events until interrupted")
-    boolean follow;
-
-    @Option(names = "--exchange", description = "only this exchange's events")
-    String exchange;
-
-    @Override
-    public Integer call() {
-      return LedgerTail.run(dir, follow, exchange, System.out, () -> Thread.currentThread().isInterrupted());
-    }
-  }
 }

@@ -1,0 +1,132 @@
+package io.countersign.proxy.canonical;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The path rule: what is kept, what is rewritten and what is refused, and why. */
+class PathCanonicalizerTest {
+
+  /**
+   * @param note what the case is about
+   * @param raw the path as received
+   * @param canonical the expected canonical path
+   */
+  record Accepted(String note, String raw, String canonical) {
+    @Override
+    public String toString() {
+      return note;
+    }
+  }
+
+  /**
+   * @param note what the case is about
+   * @param raw the path as received
+   * @param code the expected error code (the status is always 400)
+   */
+  record Refused(String note, String raw, String code) {
+    @Override
+    public String toString() {
+      return note;
+    }
+  }
+
+  static Stream<Accepted> accepted() {
+    return Stream.of(
+        new Accepted("the root path stays the root", "/", "/"),
+        new Accepted("plain segments stay as sent", "/crm/v3/deals", "/crm/v3/deals"),
+        new Accepted("one trailing slash is kept", "/crm/deals/", "/crm/deals/"),
+        new Accepted("escaped unreserved characters are decoded", "/%7Euser/%41%2D%5F", "/~user/A-_"),
+        new Accepted("lower-case hex becomes upper-case", "/a%5b%5d", "/a%5B%5D"),
+        new Accepted("an escaped space stays escaped", "/a%20b", "/a%20b"),
+        new Accepted("sub-delims, ':' and '@' stay literal", "/a!$&'()*+,;=:@b", "/a!$&'()*+,;=:@b"),
+        new Accepted("escaped pchars are decoded to literals", "/%21%24%26%27%28%29%2A%2B%2C%3B%3D%3A%40",
+            "/!$&'()*+,;=:@"),
+        new Accepted("a plus in a path is a plus, not a space", "/a+b", "/a+b"),
+        new Accepted("an escaped percent stays escaped", "/100%25", "/100%25"),
+        new Accepted("raw ASCII that is not a pchar is escaped", "/a\"<>[]^`{|}b",
+            "/a%22%3C%3E%5B%5D%5E%60%7B%7C%7Db"),
+        new Accepted("UTF-8 escapes round trip with upper-case hex", "/caf%c3%a9/%E2%82%AC",
+            "/caf%C3%A9/%E2%82%AC"),
+        new Accepted("a four-byte character round trips", "/%F0%9F%98%80", "/%F0%9F%98%80"),
+        new Accepted("dots inside a name are not dot-segments", "/a./.b/..c/...", "/a./.b/..c/..."),
+        new Accepted("an escaped question mark stays escaped", "/a%3Fb", "/a%3Fb"));
+  }
+
+  static Stream<Refused> refused() {
+    return Stream.of(
+        new Refused("an empty target", "", "bad_request_target"),
+        new Refused("a target without a leading slash", "crm/deals", "bad_request_target"),
+        new Refused("the asterisk form", "*", "bad_request_target"),
+        new Refused("the absolute form", "http://example.com/crm", "bad_request_target"),
+        new Refused("a leading double slash", "//crm", "path_empty_segment"),
+        new Refused("a double slash inside", "/crm//deals", "path_empty_segment"),
+        new Refused("a double trailing slash", "/crm//", "path_empty_segment"),
+        new Refused("a '.' segment", "/crm/./deals", "path_dot_segment"),
+        new Refused("a '..' segment", "/crm/../admin", "path_dot_segment"),
+        new Refused("a trailing '..'", "/crm/..", "path_dot_segment"),
+        new Refused("a lone '.'", "/.", "path_dot_segment"),
+        new Refused("an encoded '.'", "/crm/%2e/deals", "path_dot_segment"),
+        new Refused("an encoded '..' in upper case", "/crm/%2E%2E/admin", "path_dot_segment"),
+        new Refused("a half-encoded '..'", "/crm/.%2E/admin", "path_dot_segment"),
+        new Refused("an encoded '..' before a trailing slash", "/crm/%2e%2e/", "path_dot_segment"),
+        new Refused("an encoded '/'", "/crm/a%2Fb", "path_encoded_separator"),
+        new Refused("an encoded '/' in lower case", "/crm/a%2fb", "path_encoded_separator"),
+        new Refused("an encoded backslash", "/crm/a%5Cb", "path_encoded_separator"),
+        new Refused("a raw backslash", "/crm/a\\b", "path_encoded_separator"),
+        new Refused("an encoded NUL", "/crm/a%00b", "path_control_character"),
+        new Refused("an encoded line feed", "/crm/a%0Ab", "path_control_character"),
+        new Refused("an encoded carriage return", "/crm/a%0D", "path_control_character"),
+        new Refused("an encoded DEL", "/crm/a%7F", "path_control_character"),
+        new Refused("a '%' at the end", "/crm/a%", "bad_percent_encoding"),
+        new Refused("a '%' with one hex digit", "/crm/a%4", "bad_percent_encoding"),
+        new Refused("a '%' with non-hex digits", "/crm/a%zz", "bad_percent_encoding"),
+        new Refused("a doubled '%'", "/crm/a%%41", "bad_percent_encoding"),
+        new Refused("a truncated UTF-8 sequence", "/crm/a%C3", "bad_encoding"),
+        new Refused("a byte that is never UTF-8", "/crm/a%FF", "bad_encoding"),
+        new Refused("an overlong encoding of '/'", "/crm/a%C0%AFb", "bad_encoding"),
+        new Refused("an encoded UTF-16 surrogate", "/crm/%ED%A0%80", "bad_encoding"),
+        new Refused("a raw space", "/crm/a b", "bad_character"),
+        new Refused("a raw tab", "/crm/a\tb", "bad_character"),
+        new Refused("a raw non-ASCII character", "/crm/caf\u00e9", "bad_character"),
+        new Refused("a raw non-ASCII character beside an escape", "/crm/%41\u00e9", "bad_character"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("accepted")
+  void validPathsBecomeTheirCanonicalForm(Accepted c) throws RequestRejectedException {
+    assertEquals(c.canonical(), PathCanonicalizer.canonicalize(c.raw()));
+  }
+
+  @ParameterizedTest
+  @MethodSource("refused")
+  void invalidPathsAreRefusedWithA400NamingTheRule(Refused c) {
+    RequestRejectedException e =
+        assertThrows(RequestRejectedException.class, () -> PathCanonicalizer.canonicalize(c.raw()));
+    assertEquals(400, e.status());
+    assertEquals(c.code(), e.code());
+  }
+
+  @ParameterizedTest
+  @MethodSource("accepted")
+  void canonicalizingACanonicalPathChangesNothing(Accepted c) throws RequestRejectedException {
+    String once = PathCanonicalizer.canonicalize(c.raw());
+    assertEquals(once, PathCanonicalizer.canonicalize(once));
+  }
+
+  @Test
+  void dotSegmentsAreRefusedEvenWhenPercentEncoded() {
+    for (String dots : new String[] {"%2e", "%2E", "%2e%2e", "%2E.", ".%2e"}) {
+      RequestRejectedException e =
+          assertThrows(
+              RequestRejectedException.class,
+              () -> PathCanonicalizer.canonicalize("/crm/" + dots + "/x"),
+              dots);
+      assertEquals("path_dot_segment", e.code(), dots);
+    }
+  }
+}
