@@ -62,7 +62,11 @@ public final class CountersignServer implements AutoCloseable {
             url, PolicyRevision.ofDirectory(p.regoDir()), p.timeout(), 4, 1024);
       } else {
         Path work = Files.createTempDirectory("countersign-wasm");
-        policy = WasmEngine.fromDirectory(p.opaBinary(), p.regoDir(), work);
+        try {
+          policy = WasmEngine.fromDirectory(p.opaBinary(), p.regoDir(), work);
+        } finally {
+          deleteTree(work); // the bundle is in memory now
+        }
       }
       managedOpa = opa;
       closeInReverse.add(policy);
@@ -116,6 +120,14 @@ public final class CountersignServer implements AutoCloseable {
    */
   public static CountersignServer start(ProxyConfig config, Map<String, String> env, Clock clock) {
     return new CountersignServer(config, env, clock);
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** Where the agent port listens (with the real port when 0 was configured). */

@@ -7,11 +7,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code countersign ledger ...}: read the ledger. */
-@Command(name = "ledger", description = "Read the ledger.", subcommands = {LedgerCommand.Tail.class})
+@Command(name = "ledger", mixinStandardHelpOptions = true, description = "Read the ledger.", subcommands = {LedgerCommand.Tail.class})
 final class LedgerCommand {
 
   /** {@code countersign ledger tail --dir DIR [--follow] [--exchange ID]}. */
-  @Command(name = "tail", description = "Print ledger events as JSON lines.")
+  @Command(name = "tail", mixinStandardHelpOptions = true, description = "Print ledger events as JSON lines.")
   static final class Tail implements Callable<Integer> {
     @Option(names = "--dir", required = true, description = "the ledger directory")
     Path dir;

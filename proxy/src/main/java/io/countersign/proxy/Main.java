@@ -26,7 +26,8 @@ public final class Main {
   }
 
   /** {@code countersign run --config FILE}. */
-  @Command(name = "run", description = "Start the sidecar with a YAML config file.")
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Start the sidecar with a YAML config file.")
   static final class Run implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, description = "the YAML config file")
     Path config;

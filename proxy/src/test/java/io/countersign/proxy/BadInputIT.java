@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -95,6 +96,13 @@ class BadInputIT {
         new Case("an encoded body",
             "PATCH /crm/v3/deals/42 HTTP/1.1\r\n" + h + "Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}",
             415, "content_encoding_unsupported"),
+        new Case("a body over the limit announced with Expect: 100-continue",
+            "POST /crm/v3/notes HTTP/1.1\r\n" + h + "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n",
+            413, "body_too_large"),
+        new Case("an expectation other than 100-continue",
+            "GET /crm/v3/deals HTTP/1.1\r\n" + h + "Expect: magic\r\n\r\n", 417, "expectation_failed"),
+        new Case("a JSON number parsers read differently", post("{\"discount_pct\": 15.0000000000000001}"),
+            400, "bad_json_number"),
         new Case("a repeated identity header",
             "GET /crm/v3/deals HTTP/1.1\r\n" + h + "X-Countersign-Account: a\r\nX-Countersign-Account: b\r\n\r\n",
             400, "identity_header_repeated"));
@@ -124,5 +132,14 @@ class BadInputIT {
     assertEquals(c.error(), events.get(0).path("body").path("error").asText());
     assertEquals(c.status(), events.get(0).path("body").path("status").asInt());
     assertEquals(body.path("message").asText(), events.get(0).path("body").path("message").asText());
+  }
+
+  @Test
+  void anErrorAnswerToHeadHasNoBody() throws Exception {
+    String response = RawHttp.exchange(proxy.address(),
+        "HEAD /crm//v3 HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n");
+    assertEquals(400, RawHttp.status(response), response);
+    assertEquals("", RawHttp.body(response), response);
+    assertTrue(response.toLowerCase().contains("content-length: "), response);
   }
 }

@@ -57,14 +57,24 @@ public final class Canonicalizer {
           "proxy-authorization",
           "cookie",
           "forwarded",
-          "x-forwarded-for",
-          "x-forwarded-host",
-          "x-forwarded-proto",
+          "x-real-ip",
           "via");
 
+  /**
+   * Bodies must be I-JSON (RFC 7493): no repeated keys, and numbers every parser reads alike.
+   * Numbers are parsed exactly so that a value that a double cannot hold (15.0000000000000001,
+   * 1e400, 2^53 + 1) is refused rather than judged as a different number than the upstream reads.
+   */
   private static final ObjectMapper STRICT_JSON =
       new ObjectMapper(
-          JsonFactory.builder().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+              JsonFactory.builder()
+                  .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                  .build())
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
+
+  private static final java.math.BigInteger MAX_SAFE_INTEGER =
+      java.math.BigInteger.valueOf((1L << 53) - 1);
 
   private static final ThreadLocal<MessageDigest> SHA256 =
       ThreadLocal.withInitial(
@@ -112,13 +122,25 @@ public final class Canonicalizer {
           404, "no_route", "no route is configured for " + path + "; routes: " + prefixes());
     }
     HttpHeaders in = request.headers();
-    String encoding = in.get("content-encoding");
-    if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
+    for (String value : in.getAll("content-encoding")) {
+      for (String coding : value.split(",")) {
+        if (!coding.strip().equalsIgnoreCase("identity")) {
+          throw new RequestRejectedException(
+              415,
+              "content_encoding_unsupported",
+              "request bodies must not be encoded (Content-Encoding: " + value + "), so the policy"
+                  + " can read what is forwarded");
+        }
+      }
+    }
+    if (in.getAll("content-type").size() > 1) {
       throw new RequestRejectedException(
-          415,
-          "content_encoding_unsupported",
-          "request bodies must not be encoded (Content-Encoding: " + encoding + "), so the policy"
-              + " can read what is forwarded");
+          400, "content_type_repeated", "Content-Type is sent more than once");
+    }
+    String expect = in.get("expect");
+    if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
+      throw new RequestRejectedException(
+          417, "expectation_failed", "the only expectation served is 100-continue, not " + expect);
     }
     CallerIdentity caller = caller(in);
     List<Map.Entry<String, String>> headers = forwardedHeaders(in, match);
@@ -191,7 +213,9 @@ public final class Canonicalizer {
     Map<String, String> combined = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : in) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
-      if (dropped.contains(name) || name.startsWith(IDENTITY_PREFIX)) {
+      if (dropped.contains(name)
+          || name.startsWith(IDENTITY_PREFIX)
+          || name.startsWith("x-forwarded-")) {
         continue;
       }
       combined.merge(name, h.getValue().strip(), (a, b) -> a + ", " + b);
@@ -209,6 +233,11 @@ public final class Canonicalizer {
     try (JsonParser parser =
         STRICT_JSON.getFactory().createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
       JsonNode node = STRICT_JSON.readTree(parser);
+      if (node == null || node.isMissingNode()) {
+        throw new RequestRejectedException(
+            400, "bad_json_body", "the body says it is JSON but holds no JSON value");
+      }
+      requireInteroperableNumbers(node);
       if (parser.nextToken() != null) {
         throw new RequestRejectedException(
             400, "bad_json_body", "the JSON body has content after its first value");
@@ -221,6 +250,34 @@ public final class Canonicalizer {
           "the body says it is JSON but is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new RequestRejectedException(400, "bad_json_body", "the body cannot be read");
+    }
+  }
+
+  private static void requireInteroperableNumbers(JsonNode node) throws RequestRejectedException {
+    if (node.isContainerNode()) {
+      for (JsonNode child : node) {
+        requireInteroperableNumbers(child);
+      }
+      return;
+    }
+    if (!node.isNumber()) {
+      return;
+    }
+    boolean exact;
+    if (node.isBigInteger() || node.isIntegralNumber()) {
+      exact = node.bigIntegerValue().abs().compareTo(MAX_SAFE_INTEGER) <= 0;
+    } else {
+      java.math.BigDecimal d = node.decimalValue();
+      double asDouble = d.doubleValue();
+      exact = Double.isFinite(asDouble)
+          && new java.math.BigDecimal(Double.toString(asDouble)).compareTo(d) == 0;
+    }
+    if (!exact) {
+      throw new RequestRejectedException(
+          400,
+          "bad_json_number",
+          "the JSON body holds the number " + node.asText() + ", which parsers read differently;"
+              + " send integers within +/-(2^53-1) and decimals a double holds exactly (RFC 7493)");
     }
   }
 

@@ -22,6 +22,10 @@ public final class PathCanonicalizer {
       throw new RequestRejectedException(
           400, "bad_request_target", "the request target must be a path starting with '/'");
     }
+    if (rawPath.indexOf('#') >= 0) {
+      throw new RequestRejectedException(
+          400, "bad_request_target", "the request target holds a fragment ('#')");
+    }
     if (rawPath.equals("/")) {
       return "/";
     }

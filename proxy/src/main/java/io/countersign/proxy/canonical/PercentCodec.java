@@ -70,8 +70,8 @@ final class PercentCodec {
         if (i + 2 >= s.length()) {
           throw malformed(what);
         }
-        int hi = Character.digit(s.charAt(i + 1), 16);
-        int lo = Character.digit(s.charAt(i + 2), 16);
+        int hi = hexValue(s.charAt(i + 1));
+        int lo = hexValue(s.charAt(i + 2));
         if (hi < 0 || lo < 0) {
           throw malformed(what);
         }
@@ -97,6 +97,20 @@ final class PercentCodec {
       throw new RequestRejectedException(
           400, "bad_encoding", what + " decodes to bytes that are not UTF-8");
     }
+  }
+
+  /** The value of an ASCII hex digit, or -1 (Character.digit would also take non-ASCII digits). */
+  private static int hexValue(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
   }
 
   private static RequestRejectedException malformed(String what) {

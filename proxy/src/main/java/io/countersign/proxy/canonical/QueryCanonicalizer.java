@@ -66,7 +66,7 @@ public final class QueryCanonicalizer {
   }
 
   private static String decode(String raw, String what) throws RequestRejectedException {
-    String s = PercentCodec.decode(raw.replace('+', ' ').replace(" ", "%20"), what);
+    String s = PercentCodec.decode(raw.replace("+", "%20"), what);
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c < 0x20 || c == 0x7f) {

@@ -30,7 +30,11 @@ import java.util.Set;
  * config file's folder. The reference is {@code docs/configuration.md}.
  */
 public final class ConfigLoader {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper YAML =
+      new ObjectMapper(
+          YAMLFactory.builder()
+              .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+              .build());
 
   private final Path file;
 
@@ -51,6 +55,10 @@ public final class ConfigLoader {
     JsonNode root;
     try {
       root = YAML.readTree(Files.readString(file));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+      throw new ConfigException(
+          file + ": " + e.getOriginalMessage() + where + "; fix the YAML (each key once)", e);
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot read the config file: " + e.getMessage(), e);
     }
@@ -185,15 +193,30 @@ public final class ConfigLoader {
           || uri.getHost() == null
           || uri.getRawQuery() != null
           || uri.getRawFragment() != null
-          || uri.getRawUserInfo() != null) {
+          || uri.getRawUserInfo() != null
+          || uri.getPort() > 65535
+          || !plainBasePath(uri.getRawPath())) {
         throw fail(
             at + "upstream",
             "is '" + upstream + "'",
-            "use http(s)://host[:port][/base-path], no query, fragment or user info");
+            "use http(s)://host[:port][/base-path] with a port up to 65535, a canonical base path"
+                + " (no dot-segments or empty segments), no query, fragment or user info");
       }
       routes.add(new RouteConfig(name, prefix, upstream, credential(r.get("credential"), at)));
     }
     return routes;
+  }
+
+  private static boolean plainBasePath(String rawPath) {
+    if (rawPath == null || rawPath.isEmpty() || rawPath.equals("/")) {
+      return true;
+    }
+    try {
+      String trimmed = rawPath.endsWith("/") ? rawPath.substring(0, rawPath.length() - 1) : rawPath;
+      return io.countersign.proxy.canonical.PathCanonicalizer.canonicalize(trimmed).equals(trimmed);
+    } catch (io.countersign.proxy.canonical.RequestRejectedException e) {
+      return false;
+    }
   }
 
   private Credential credential(JsonNode n, String at) {

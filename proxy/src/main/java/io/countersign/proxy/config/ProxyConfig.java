@@ -71,7 +71,8 @@ public record ProxyConfig(
    * @param responseTimeout deadline for the whole response after the request was sent
    * @param maxResponseBytes largest response body accepted
    * @param maxConnectionsPerEventLoop pooled connections per upstream per event loop
-   * @param caFile extra trusted CA certificates (PEM) for https upstreams, or null for the JDK's
+   * @param caFile the CA certificates (PEM) trusted for https upstreams instead of the JDK's trust
+   *     store, or null for the JDK's
    */
   public record Upstream(
       Duration connectTimeout,

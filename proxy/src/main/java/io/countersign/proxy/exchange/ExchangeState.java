@@ -4,13 +4,14 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The states of one exchange. Every transition is a ledger event. Holds resolve to DENIED until
- * the approvals issue adds APPROVED and EXPIRED paths.
+ * The states of one exchange. The ledger records the intent (with the decision) on leaving
+ * RECEIVED and the outcome on reaching a final state; a hold answers DENIED ("approval required")
+ * until approvals add the APPROVED and EXPIRED paths.
  */
 public enum ExchangeState {
   /** Parsed and canonicalized; nothing decided yet. */
   RECEIVED,
-  /** The policy decided and the intent is in the ledger. */
+  /** The policy decided; the intent is being appended (nothing leaves before it is written). */
   DECIDED,
   /** Waiting for a human approval. */
   HELD,

@@ -60,6 +60,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private ChannelHandlerContext ctx;
   private boolean busy;
   private boolean closing;
+  private boolean headRequest;
 
   AgentExchangeHandler(ExchangeServices services) {
     this.services = services;
@@ -131,6 +132,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
 
   private void start(Object msg) {
     busy = true;
+    headRequest = false;
     if (msg instanceof OversizedRequest o) {
       reject(newId(), 413, "body_too_large",
           "the request body exceeds the limit of " + o.limit() + " bytes", o.method(), o.uri(), true);
@@ -149,6 +151,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private void handle(FullHttpRequest request) {
     String id = newId();
     String method = request.method().name();
+    headRequest = "HEAD".equals(method);
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
       int status = cause instanceof TooLongHttpLineException ? 414
@@ -310,6 +313,10 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
 
   private void send(String id, FullHttpResponse response, boolean keepAlive) {
     response.headers().set(EXCHANGE_ID_HEADER, id);
+    if (headRequest && response.content().isReadable()) {
+      // a response to HEAD has no body (RFC 9110 9.3.2); Content-Length still says its size
+      response.content().clear();
+    }
     if (!keepAlive) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

@@ -28,11 +28,15 @@ public record Route(String name, String prefix, UpstreamTarget upstream, Injecte
       URI uri = URI.create(url);
       boolean secure = "https".equals(uri.getScheme());
       int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
+      String host = uri.getHost();
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1); // URI keeps IPv6 brackets; authority() adds them
+      }
       String base = uri.getRawPath() == null ? "" : uri.getRawPath();
       while (base.endsWith("/")) {
         base = base.substring(0, base.length() - 1);
       }
-      return new UpstreamTarget(secure, uri.getHost(), port, base);
+      return new UpstreamTarget(secure, host, port, base);
     }
 
     /** The value of the Host header sent upstream. */

@@ -52,6 +52,7 @@ public final class RouteTable {
     String secret;
     if (c.fromEnv() != null) {
       secret = env.get(c.fromEnv());
+      secret = secret == null ? null : secret.strip();
       if (secret == null || secret.isEmpty()) {
         throw new ConfigException(
             "route '"
@@ -75,9 +76,13 @@ public final class RouteTable {
             e);
       }
     }
-    if (secret.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
-      throw new ConfigException(
-          "route '" + route + "': the credential holds control characters; store it as one line");
+    if (secret.isEmpty()) {
+      throw new ConfigException("route '" + route + "': credential.from_file " + c.fromFile()
+          + " is empty; mount the secret there");
+    }
+    if ((c.valuePrefix() + secret).chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+      throw new ConfigException("route '" + route + "': the credential or its value_prefix holds"
+          + " control characters; store the secret as one line and use a plain prefix");
     }
     return new Route.InjectedCredential(
         c.header().toLowerCase(Locale.ROOT), c.valuePrefix() + secret);

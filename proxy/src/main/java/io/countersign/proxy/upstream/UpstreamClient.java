@@ -61,7 +61,7 @@ public final class UpstreamClient implements AutoCloseable {
    * @param responseTimeout deadline for the whole response once sent
    * @param maxResponseBytes largest response body accepted
    * @param maxConnections connections per upstream per event loop
-   * @param caFile extra trusted CAs (PEM), or null for the JDK's trust store
+   * @param caFile CAs (PEM) trusted instead of the JDK's trust store, or null for the JDK's
    */
   public UpstreamClient(
       Transport transport,

@@ -441,4 +441,53 @@ class CanonicalizerTest {
       accept(request(m, "/crm/deals", "", new String[0]), c -> assertEquals(m, c.method()));
     }
   }
+
+  // ---- regressions found in review (each failed before its fix) ----
+
+  @Test
+  void aRepeatedContentEncodingIsRefusedIfAnyValueIsNotIdentity() {
+    RequestRejectedException e = refuse(request("POST", "/crm/deals", "x",
+        "Content-Encoding", "identity", "Content-Encoding", "gzip"));
+    assertEquals(415, e.status());
+  }
+
+  @Test
+  void aRepeatedContentTypeIsRefused() {
+    assertEquals("content_type_repeated", refuse(request("POST", "/crm/deals", "{}",
+        "Content-Type", "application/json", "Content-Type", "text/plain")).code());
+  }
+
+  @Test
+  void aJsonBodyOfOnlyWhiteSpaceIsRefused() {
+    assertEquals("bad_json_body", refuse(request("POST", "/crm/deals", "  \n",
+        "Content-Type", "application/json")).code());
+  }
+
+  @Test
+  void jsonNumbersThatParsersReadDifferentlyAreRefused() {
+    for (String n : new String[] {"15.0000000000000001", "1e400", "9007199254740993", "-9007199254740993"}) {
+      RequestRejectedException e = refuse(request("PATCH", "/crm/deals/1", "{\"discount_pct\": " + n + "}",
+          "Content-Type", "application/json"));
+      assertEquals("bad_json_number", e.code(), n);
+    }
+  }
+
+  @Test
+  void jsonNumbersEveryParserReadsAlikeAreAccepted() throws Exception {
+    accept(request("PATCH", "/crm/deals/1", "{\"a\": 15.5, \"b\": 0.1, \"c\": 9007199254740991, \"d\": 1e3}",
+        "Content-Type", "application/json"), c -> assertEquals(15.5, c.bodyJson().path("a").asDouble()));
+  }
+
+  @Test
+  void anExpectationOtherThan100ContinueIsRefused() {
+    RequestRejectedException e = refuse(get("/crm/deals", "Expect", "something-else"));
+    assertEquals(417, e.status());
+    assertEquals("expectation_failed", e.code());
+  }
+
+  @Test
+  void everyXForwardedHeaderIsDropped() throws Exception {
+    accept(get("/crm/deals", "X-Forwarded-Port", "443", "X-Forwarded-Prefix", "/admin",
+        "X-Forwarded-Server", "p", "X-Real-IP", "10.0.0.1"), c -> assertEquals(Map.of(), headerMap(c)));
+  }
 }

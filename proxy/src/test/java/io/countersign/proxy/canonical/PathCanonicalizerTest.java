@@ -129,4 +129,16 @@ class PathCanonicalizerTest {
       assertEquals("path_dot_segment", e.code(), dots);
     }
   }
+
+  @Test
+  void aFragmentInThePathIsRefused() {
+    assertEquals("bad_request_target", org.junit.jupiter.api.Assertions.assertThrows(RequestRejectedException.class,
+        () -> PathCanonicalizer.canonicalize("/crm/a#frag")).code());
+  }
+
+  @Test
+  void escapesAcceptOnlyAsciiHexDigits() {
+    assertEquals("bad_percent_encoding", org.junit.jupiter.api.Assertions.assertThrows(RequestRejectedException.class,
+        () -> PathCanonicalizer.canonicalize("/crm/%\u0664\u0661")).code());
+  }
 }

@@ -166,4 +166,10 @@ class QueryCanonicalizerTest {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void aRawSpaceInAQueryIsRefused() {
+    assertEquals("bad_character", org.junit.jupiter.api.Assertions.assertThrows(RequestRejectedException.class,
+        () -> QueryCanonicalizer.canonicalize("a b=c")).code());
+  }
 }

@@ -373,4 +373,24 @@ class ConfigLoaderTest {
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
     assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
   }
+
+  @Test
+  void aRepeatedKeyIsRefused() throws IOException {
+    ConfigException e = refused("agent_id: a\nagent_id: b\n" + ROUTE);
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("agent_id"), e.getMessage());
+  }
+
+  @Test
+  void anUpstreamPortOutOfRangeIsRefused() throws IOException {
+    ConfigException e = refused(
+        "agent_id: a\nroutes:\n  - name: crm\n    prefix: /crm\n    upstream: http://h:99999\n");
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("routes[0].upstream"), e.getMessage());
+  }
+
+  @Test
+  void anUpstreamBasePathWithDotSegmentsIsRefused() throws IOException {
+    ConfigException e = refused(
+        "agent_id: a\nroutes:\n  - name: crm\n    prefix: /crm\n    upstream: http://h/a/../admin\n");
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("routes[0].upstream"), e.getMessage());
+  }
 }

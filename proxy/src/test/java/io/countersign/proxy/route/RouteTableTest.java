@@ -222,4 +222,25 @@ class RouteTableTest {
     assertTrue(e.getMessage().contains("route 'crm'"), e.getMessage());
     assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
   }
+
+  @Test
+  void anIpv6UpstreamHasABracketedAuthority() {
+    assertEquals("[::1]:8443", Route.UpstreamTarget.parse("https://[::1]:8443").authority());
+    assertEquals("::1", Route.UpstreamTarget.parse("https://[::1]:8443").host());
+  }
+
+  @Test
+  void anEmptySecretFileStopsTheStart() throws IOException {
+    Path secret = dir.resolve("empty");
+    Files.writeString(secret, "\n");
+    ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+        () -> withCredential(new Credential("Authorization", "Bearer ", null, secret), Map.of()));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("route 'crm'"), e.getMessage());
+  }
+
+  @Test
+  void aValuePrefixWithControlCharactersStopsTheStart() {
+    org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> withCredential(
+        new Credential("Authorization", "Bearer\r\nX-Evil: 1\r\n", "T", null), Map.of("T", "t")));
+  }
 }
