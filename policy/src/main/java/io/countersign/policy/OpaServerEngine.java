@@ -175,8 +175,17 @@ public final class OpaServerEngine implements PolicyEngine {
   // Runs on a countersign-opa-client thread.
   private Decision query(JsonNode input) {
     try {
-      JsonNode doc =
-          client.queryForDocument(new QueryForDocumentRequest(input, DECISION_PATH), JsonNode.class);
+      JsonNode doc;
+      try {
+        doc = client.queryForDocument(new QueryForDocumentRequest(input, DECISION_PATH), JsonNode.class);
+      } catch (OpaClientException e) {
+        if (!isStaleConnection(e)) {
+          throw e;
+        }
+        // A pooled keep-alive connection that OPA (or the OS) closed while idle fails the first
+        // use; a query is an idempotent read, so it is sent once more on a fresh connection.
+        doc = client.queryForDocument(new QueryForDocumentRequest(input, DECISION_PATH), JsonNode.class);
+      }
       return DecisionReader.read(doc, revision);
     } catch (OpaClientException e) {
       return translate(e);
@@ -184,6 +193,16 @@ public final class OpaServerEngine implements PolicyEngine {
       return Decision.failClosed(
           "policy_error", "OPA at " + url + " gave an unusable answer: " + e, revision);
     }
+  }
+
+  /** A failure of an established connection (not a refused connect, a timeout or an OPA answer). */
+  private static boolean isStaleConnection(OpaClientException e) {
+    Throwable root = rootCause(e);
+    return e.getCause() != null
+        && find(e, ConnectException.class) == null
+        && !(root instanceof HttpTimeoutException)
+        && !(root instanceof InterruptedException)
+        && find(e, java.io.IOException.class) != null;
   }
 
   private Decision translate(OpaClientException e) {
@@ -216,7 +235,7 @@ public final class OpaServerEngine implements PolicyEngine {
     } else {
       detail = "OPA at " + url + " gave an unusable answer: " + messageOf(root);
     }
-    log.debug("policy call failed: {}", detail, e);
+    log.warn("policy call failed, failing closed: {}", detail);
     return Decision.failClosed("policy_error", detail, revision);
   }
 
