@@ -14,7 +14,26 @@ public enum EventType {
   /** Outcome: the request was forwarded but no usable response came (upstream down, timeout). */
   EXCHANGE_FAILED("exchange.failed"),
   /** The request was refused before any policy saw it (bad input, unknown route), and why. */
-  EXCHANGE_REJECTED("exchange.rejected");
+  EXCHANGE_REJECTED("exchange.rejected"),
+  /**
+   * A hold opened: the approval id, its policy (group, quorum, deadline) and everything needed to
+   * execute the exact judged request later, also after a restart.
+   */
+  APPROVAL_OPENED("approval.opened"),
+  /** An approver approved (one vote toward the quorum). */
+  APPROVAL_APPROVED("approval.approved"),
+  /** An approver denied; the hold ends. */
+  APPROVAL_DENIED("approval.denied"),
+  /** The hold timed out and resolved by its on_timeout rule. */
+  APPROVAL_EXPIRED("approval.expired"),
+  /** A sync hold ended because the agent's connection went away (or the proxy restarted). */
+  APPROVAL_ABANDONED("approval.abandoned"),
+  /** The approved request is about to be forwarded (written before it leaves: at most once). */
+  APPROVAL_EXECUTING("approval.executing"),
+  /** An attempt to approve or deny was refused (bad token, wrong group, self-approval ...). */
+  APPROVAL_REFUSED("approval.refused"),
+  /** A notification about a hold was delivered, or finally failed after its retries. */
+  APPROVAL_NOTIFIED("approval.notified");
 
   private final String wireName;
 

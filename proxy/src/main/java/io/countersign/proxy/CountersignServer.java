@@ -8,7 +8,15 @@ import io.countersign.policy.OpaServerEngine;
 import io.countersign.policy.PolicyEngine;
 import io.countersign.policy.PolicyRevision;
 import io.countersign.policy.WasmEngine;
+import io.countersign.proxy.admin.AdminChannelInitializer;
+import io.countersign.proxy.approval.ApprovalNotifier;
+import io.countersign.proxy.approval.ApprovalRecovery;
+import io.countersign.proxy.approval.ApprovalStore;
+import io.countersign.proxy.approval.ApproverDirectory;
+import io.countersign.proxy.approval.AsyncApprovalRunner;
+import io.countersign.proxy.approval.WebhookNotifier;
 import io.countersign.proxy.canonical.Canonicalizer;
+import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ProxyConfig;
 import io.countersign.proxy.exchange.ExchangeRecords;
 import io.countersign.proxy.http.AgentChannelInitializer;
@@ -25,6 +33,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +56,8 @@ public final class CountersignServer implements AutoCloseable {
   private final Ledger ledger;
   private final EventLoopGroup group;
   private final Channel agentChannel;
+  private final Channel adminChannel;
+  private final ApprovalStore approvals;
 
   private CountersignServer(ProxyConfig config, Map<String, String> env, Clock clock) {
     try {
@@ -73,21 +86,47 @@ public final class CountersignServer implements AutoCloseable {
       ledger = ChronicleLedger.open(config.ledgerDir(), LedgerOptions.defaults());
       closeInReverse.add(ledger);
       Transport transport = Transport.detect();
+      group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
+      closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
       ProxyConfig.Upstream u = config.upstream();
       UpstreamClient upstream = new UpstreamClient(transport, u.connectTimeout(),
           u.responseTimeout(), u.maxResponseBytes(), u.maxConnectionsPerEventLoop(), u.caFile());
+      closeInReverse.add(upstream); // its pools run on the group: closed before it
+      ExchangeRecords records = new ExchangeRecords(config.agentId(), policy.name());
+
+      ProxyConfig.Approvals ap = config.approvals();
+      ApproverDirectory approvers = ap.approversFile() == null
+          ? ApproverDirectory.empty() : ApproverDirectory.load(ap.approversFile());
+      List<ApprovalNotifier> notifiers = notifiers(ap, env, ledger, clock);
+      approvals = new ApprovalStore(ledger, clock, ap.maxPending(), ap.maxHeldConnections(), notifiers);
+      closeInReverse.add(approvals);
+      AsyncApprovalRunner runner = new AsyncApprovalRunner(approvals, upstream, records, ledger, clock, group);
+      ApprovalRecovery.rebuild(config.ledgerDir(), routes, approvals, runner, ledger, clock);
+
       ExchangeServices services = new ExchangeServices(
           new Canonicalizer(routes, config.agentId()),
           policy,
           ledger,
           upstream,
-          new ExchangeRecords(config.agentId(), policy.name()),
+          records,
           clock,
           System::nanoTime,
-          config.limits().maxPipelined());
-      group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
-      closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
-      closeInReverse.add(upstream); // its pools run on the group: closed before it
+          config.limits().maxPipelined(),
+          approvals,
+          runner,
+          ap.defaultTimeout());
+      Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
+      readiness.put("ledger_writable", ledger::isWritable);
+      readiness.put("policy_engine", managedOpa == null ? () -> true : managedOpa::isHealthy);
+      adminChannel = new ServerBootstrap()
+          .group(group)
+          .channel(transport.serverChannel())
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new AdminChannelInitializer(approvals, approvers, readiness, clock))
+          .bind(config.adminListen())
+          .syncUninterruptibly()
+          .channel();
+      closeInReverse.add(() -> adminChannel.close().syncUninterruptibly());
       agentChannel = new ServerBootstrap()
           .group(group)
           .channel(transport.serverChannel())
@@ -99,9 +138,9 @@ public final class CountersignServer implements AutoCloseable {
           .syncUninterruptibly()
           .channel();
       closeInReverse.add(() -> agentChannel.close().syncUninterruptibly());
-      LOG.info("countersign agent port {} ({}), policy engine {} revision {}, ledger {}",
-          agentChannel.localAddress(), transport.name(), policy.name(), policy.revision(),
-          config.ledgerDir());
+      LOG.info("countersign agent port {}, admin port {} ({}), policy engine {} revision {}, ledger {}",
+          agentChannel.localAddress(), adminChannel.localAddress(), transport.name(), policy.name(),
+          policy.revision(), config.ledgerDir());
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(e);
@@ -128,6 +167,42 @@ public final class CountersignServer implements AutoCloseable {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  private static List<ApprovalNotifier> notifiers(ProxyConfig.Approvals ap, Map<String, String> env,
+      Ledger ledger, Clock clock) {
+    List<ApprovalNotifier> out = new ArrayList<>();
+    for (ProxyConfig.Webhook w : ap.webhooks()) {
+      out.add(new WebhookNotifier(WebhookNotifier.Kind.GENERIC, java.net.URI.create(w.url()),
+          secret(w, env), ap.publicUrl(), ledger, clock, Duration.ofMillis(500)));
+    }
+    for (ProxyConfig.Webhook w : ap.slack()) {
+      out.add(new WebhookNotifier(WebhookNotifier.Kind.SLACK, java.net.URI.create(w.url()),
+          secret(w, env), ap.publicUrl(), ledger, clock, Duration.ofMillis(500)));
+    }
+    return out;
+  }
+
+  private static byte[] secret(ProxyConfig.Webhook w, Map<String, String> env) {
+    if (w.secretFromEnv() == null) {
+      return null;
+    }
+    String v = env.get(w.secretFromEnv());
+    if (v == null || v.isBlank()) {
+      throw new ConfigException("webhook " + w.url() + ": secret_from_env names " + w.secretFromEnv()
+          + ", which is not set; export it or drop secret_from_env");
+    }
+    return v.strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Where the admin port listens (with the real port when 0 was configured). */
+  public InetSocketAddress adminAddress() {
+    return (InetSocketAddress) adminChannel.localAddress();
+  }
+
+  /** The holds awaiting approval. */
+  public ApprovalStore approvals() {
+    return approvals;
   }
 
   /** Where the agent port listens (with the real port when 0 was configured). */

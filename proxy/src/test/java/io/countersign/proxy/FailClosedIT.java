@@ -137,10 +137,10 @@ class FailClosedIT {
         ProxyFixture.upstreamSettings(Duration.ofSeconds(5)), ProxyFixture.limits());
     try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
       // an "OPA" that accepts connections and never answers
-      ProxyConfig config = new ProxyConfig(base.agentId(), base.agentListen(), base.limits(),
+      ProxyConfig config = new ProxyConfig(base.agentId(), base.agentListen(), base.adminListen(), base.limits(),
           new ProxyConfig.Policy(Engine.OPA, "http://127.0.0.1:" + silent.getLocalPort(),
               base.policy().opaBinary(), base.policy().regoDir(), Duration.ofMillis(300)),
-          base.ledgerDir(), base.upstream(), base.routes());
+          base.ledgerDir(), base.upstream(), base.routes(), base.approvals());
       try (ProxyFixture proxy = ProxyFixture.start(config)) {
         HttpResponse<String> r = proxy.send("GET", "/crm/v3/deals/42", null);
         assertEquals(403, r.statusCode(), r.body());

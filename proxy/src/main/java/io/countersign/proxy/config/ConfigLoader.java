@@ -65,19 +65,76 @@ public final class ConfigLoader {
     if (root == null || !root.isObject()) {
       throw fail("(top level)", "must be a YAML mapping", "start from examples/countersign.yaml");
     }
-    allowOnly(root, "", "agent_id", "listen", "limits", "policy", "ledger", "upstream", "routes");
+    allowOnly(
+        root, "", "agent_id", "listen", "limits", "policy", "ledger", "upstream", "routes",
+        "approvals");
     String agentId = requiredText(root, "agent_id");
     JsonNode listen = object(root, "listen");
-    allowOnly(listen, "listen.", "agent");
+    allowOnly(listen, "listen.", "agent", "admin");
     InetSocketAddress agentListen = address(listen, "listen.agent", "127.0.0.1:8080");
+    InetSocketAddress adminListen = address(listen, "listen.admin", "127.0.0.1:9090");
     return new ProxyConfig(
         agentId,
         agentListen,
+        adminListen,
         limits(object(root, "limits")),
         policy(object(root, "policy")),
         ledger(object(root, "ledger")),
         upstream(object(root, "upstream")),
-        routes(root.get("routes")));
+        routes(root.get("routes")),
+        approvals(object(root, "approvals")));
+  }
+
+  private ProxyConfig.Approvals approvals(JsonNode n) {
+    allowOnly(
+        n,
+        "approvals.",
+        "approvers_file",
+        "max_pending",
+        "max_held_connections",
+        "default_timeout",
+        "public_url",
+        "notify");
+    Path approvers = n.hasNonNull("approvers_file") ? path(n, "approvals.approvers_file", null) : null;
+    if (approvers != null && !Files.isReadable(approvers)) {
+      throw fail("approvals.approvers_file", "is " + approvers + ", not a readable file",
+          "mount the approvers file (see docs/approvals.md)");
+    }
+    String publicUrl = text(n, "approvals.public_url", null);
+    if (publicUrl != null) {
+      uri("approvals.public_url", publicUrl);
+    }
+    JsonNode notify = object(n, "notify");
+    allowOnly(notify, "approvals.notify.", "webhooks", "slack");
+    return new ProxyConfig.Approvals(
+        approvers,
+        intIn(n, "approvals.max_pending", 100_000, 1, 10_000_000),
+        intIn(n, "approvals.max_held_connections", 10_000, 1, 1_000_000),
+        duration(n, "approvals.default_timeout", Duration.ofMinutes(30)),
+        publicUrl,
+        webhooks(notify.get("webhooks"), "approvals.notify.webhooks"),
+        webhooks(notify.get("slack"), "approvals.notify.slack"));
+  }
+
+  private List<ProxyConfig.Webhook> webhooks(JsonNode n, String key) {
+    List<ProxyConfig.Webhook> out = new ArrayList<>();
+    if (n == null || n.isNull()) {
+      return out;
+    }
+    if (!n.isArray()) {
+      throw fail(key, "is not a list", "write a list of {url, secret_from_env}");
+    }
+    for (int i = 0; i < n.size(); i++) {
+      String at = key + "[" + i + "].";
+      allowOnly(n.get(i), at, "url", "secret_from_env");
+      String url = requiredText(n.get(i), at + "url");
+      URI u = uri(at + "url", url);
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+        throw fail(at + "url", "is '" + url + "'", "use an http(s) URL");
+      }
+      out.add(new ProxyConfig.Webhook(url, text(n.get(i), at + "secret_from_env", null)));
+    }
+    return out;
   }
 
   private Limits limits(JsonNode n) {
@@ -183,6 +240,9 @@ public final class ConfigLoader {
           || prefix.contains("/..")) {
         throw fail(
             at + "prefix", "is '" + prefix + "'", "use plain path segments, e.g. /crm or /api/v1");
+      }
+      if (prefix.startsWith("/.countersign")) {
+        throw fail(at + "prefix", "is '" + prefix + "'", "/.countersign is reserved for tickets");
       }
       if (!prefixes.add(prefix)) {
         throw fail(at + "prefix", "repeats '" + prefix + "'", "give each route its own prefix");

@@ -11,20 +11,52 @@ import java.util.List;
  *
  * @param agentId the id of the agent this sidecar serves (the agent cannot change it)
  * @param agentListen where the agent port listens
+ * @param adminListen where the admin port listens (approvals API, health); never agent-facing
  * @param limits request parsing limits
  * @param policy which policy engine judges requests
  * @param ledgerDir the Chronicle Queue directory of the ledger
  * @param upstream upstream client settings
  * @param routes the routes, each a path prefix mapped to an upstream
+ * @param approvals who may approve held requests, bounds, and notification targets
  */
 public record ProxyConfig(
     String agentId,
     InetSocketAddress agentListen,
+    InetSocketAddress adminListen,
     Limits limits,
     Policy policy,
     Path ledgerDir,
     Upstream upstream,
-    List<RouteConfig> routes) {
+    List<RouteConfig> routes,
+    Approvals approvals) {
+
+  /**
+   * Approval settings.
+   *
+   * @param approversFile the approvers (names, groups, SHA-256 of their tokens), or null for none
+   * @param maxPending the most async holds pending at once; beyond it holds answer 429
+   * @param maxHeldConnections the most sync holds waiting at once; beyond it holds answer 503
+   * @param defaultTimeout how long a hold waits when the decision names no timeout
+   * @param publicUrl the admin port's URL as approvers reach it, for links in notifications
+   * @param webhooks generic JSON webhooks notified when a hold opens
+   * @param slack Slack incoming webhooks notified when a hold opens
+   */
+  public record Approvals(
+      Path approversFile,
+      int maxPending,
+      int maxHeldConnections,
+      Duration defaultTimeout,
+      String publicUrl,
+      List<Webhook> webhooks,
+      List<Webhook> slack) {}
+
+  /**
+   * A notification target.
+   *
+   * @param url where to POST
+   * @param secretFromEnv the environment variable holding the HMAC-SHA256 key, or null (unsigned)
+   */
+  public record Webhook(String url, String secretFromEnv) {}
 
   /**
    * Limits on what the agent port accepts.

@@ -163,7 +163,8 @@ public final class ExchangeRecords {
     return n;
   }
 
-  private ObjectNode decision(Decision d) {
+  /** The decision as journaled (and as an approval carries it). */
+  public ObjectNode decision(Decision d) {
     ObjectNode n = JSON.createObjectNode();
     n.put("risk", d.risk().wireName());
     n.put("action", d.action().wireName());

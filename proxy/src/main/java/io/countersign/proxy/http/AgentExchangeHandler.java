@@ -3,6 +3,10 @@ package io.countersign.proxy.http;
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.policy.Decision;
 import io.countersign.proxy.canonical.CanonicalRequest;
+import io.countersign.proxy.approval.ApprovalRefusedException;
+import io.countersign.proxy.approval.ApprovalTerms;
+import io.countersign.proxy.approval.HoldMode;
+import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.canonical.RequestRejectedException;
 import io.countersign.proxy.exchange.Exchange;
 import io.countersign.proxy.exchange.ExchangeState;
@@ -61,6 +65,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private boolean busy;
   private boolean closing;
   private boolean headRequest;
+  private PendingApproval held;
 
   AgentExchangeHandler(ExchangeServices services) {
     this.services = services;
@@ -118,6 +123,9 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
+    if (held != null) {
+      services.approvals().abandon(held.id(), "the agent closed its connection while waiting");
+    }
     waiting.forEach(ReferenceCountUtil::release);
     waiting.clear();
     ctx.fireChannelInactive();
@@ -164,6 +172,10 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
           request.uri(), true);
       return;
     }
+    if (request.uri().startsWith(TicketResponses.PREFIX)) {
+      send(id, TicketResponses.answer(request, services.approvals()), HttpUtil.isKeepAlive(request));
+      return;
+    }
     HttpVersion version = request.protocolVersion();
     if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
       reject(id, 505, "http_version_not_supported",
@@ -208,12 +220,96 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
         answer(x, "denied", ErrorResponses.refused(403, d.isFailure() ? "policy_unavailable" : "denied",
             message, x.id(), d), keepAlive);
       }
-      case HOLD -> {
-        x.moveTo(ExchangeState.HELD);
+      case HOLD -> hold(x, keepAlive);
+    }
+  }
+
+  /** Opens a hold: the agent waits (sync) or gets a ticket (async). */
+  private void hold(Exchange x, boolean keepAlive) {
+    Decision d = x.decision();
+    ApprovalTerms terms;
+    try {
+      terms = ApprovalTerms.from(d.obligations().path("approval"), services.defaultHoldTimeout());
+    } catch (IllegalArgumentException e) {
+      x.moveTo(ExchangeState.DENIED);
+      answer(x, "hold_invalid", ErrorResponses.refused(403, "policy_unavailable",
+          "the policy held this request with unusable approval terms (" + e.getMessage()
+              + "), so it is denied", x.id(), d), keepAlive);
+      return;
+    }
+    HoldMode mode = wantsAsync(x) ? HoldMode.ASYNC : HoldMode.SYNC;
+    x.moveTo(ExchangeState.HELD);
+    try {
+      services.approvals().open(x.id(), mode, terms, x.request(), services.records().decision(d))
+          .whenComplete((a, err) -> onLoop(() -> {
+            if (err != null) {
+              refuseHold(x, d, unwrap(err), keepAlive);
+            } else if (mode == HoldMode.ASYNC) {
+              services.asyncRunner().watch(a); // the hold owns the request now
+              send(x.id(), ErrorResponses.ticket(a), keepAlive);
+            } else {
+              held = a;
+              a.resolution().whenComplete((r, e) -> onLoop(() -> resolved(x, a, r, keepAlive)));
+            }
+          }));
+    } catch (ApprovalRefusedException e) {
+      refuseHold(x, d, e, keepAlive);
+    }
+  }
+
+  private void refuseHold(Exchange x, Decision d, Throwable err, boolean keepAlive) {
+    ApprovalRefusedException e = err instanceof ApprovalRefusedException r ? r
+        : new ApprovalRefusedException(503, "approval_unavailable", String.valueOf(err));
+    x.moveTo(ExchangeState.DENIED);
+    answer(x, "hold_refused", ErrorResponses.refused(e.status(), e.code(), e.getMessage(), x.id(), d),
+        keepAlive);
+  }
+
+  private boolean wantsAsync(Exchange x) {
+    if ("async".equals(x.decision().obligations().path("approval").path("mode").asText())) {
+      return true;
+    }
+    for (var h : x.request().headers()) {
+      if (h.getKey().equals("prefer") && h.getValue().toLowerCase(Locale.ROOT).contains("respond-async")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A sync hold ended: forward on approval, else answer why not. */
+  private void resolved(Exchange x, PendingApproval a, PendingApproval.Resolution r, boolean keepAlive) {
+    held = null;
+    Decision d = x.decision();
+    switch (r.status()) {
+      case APPROVED -> {
+        x.moveTo(ExchangeState.APPROVED);
+        services.approvals().executing(a).whenComplete((i, err) -> onLoop(() -> {
+          if (err != null) {
+            x.moveTo(ExchangeState.FAILED);
+            respond(x, ErrorResponses.error(503, "ledger_unavailable",
+                "approved, but the ledger cannot record the execution, so it is not forwarded",
+                x.id()), keepAlive);
+          } else {
+            forward(x, keepAlive);
+          }
+        }));
+      }
+      case EXPIRED -> {
+        x.moveTo(ExchangeState.EXPIRED);
+        answer(x, "approval_expired", ErrorResponses.refused(403, "approval_expired",
+            "approval required, and none came in time: " + r.reason(), x.id(), d), keepAlive);
+      }
+      case DENIED -> {
         x.moveTo(ExchangeState.DENIED);
-        answer(x, "hold_refused", ErrorResponses.refused(403, "approval_required",
-            "approval required: this request needs a human approval, and approvals are not"
-                + " enabled on this proxy yet", x.id(), d), keepAlive);
+        String by = r.by().isEmpty() ? "the proxy" : String.join(", ", r.by());
+        answer(x, "approval_denied", ErrorResponses.refused(403, "approval_denied",
+            "denied by " + by + ": " + r.reason(), x.id(), d), keepAlive);
+      }
+      default -> {
+        x.moveTo(ExchangeState.FAILED); // abandoned: the agent is gone
+        x.request().release();
+        done(false);
       }
     }
   }

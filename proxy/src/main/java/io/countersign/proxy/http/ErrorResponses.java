@@ -43,7 +43,23 @@ final class ErrorResponses {
     return json(status, body);
   }
 
-  private static FullHttpResponse json(int status, ObjectNode body) {
+  /** 202 Accepted for an async hold: the ticket to poll (RFC 7240 respond-async). */
+  static FullHttpResponse ticket(io.countersign.proxy.approval.PendingApproval a) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("status", "pending");
+    body.put("ticket", a.id());
+    body.put("exchange_id", a.exchangeId());
+    body.put("message", "approval required: the request is held for group " + a.terms().group()
+        + "; poll the ticket for the outcome");
+    body.put("expires_at", a.expiresAt().toString());
+    FullHttpResponse r = json(202, body);
+    r.headers().set(HttpHeaderNames.LOCATION, TicketResponses.PREFIX + a.id());
+    r.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
+    r.headers().set("Preference-Applied", "respond-async");
+    return r;
+  }
+
+  static FullHttpResponse json(int status, ObjectNode body) {
     byte[] bytes;
     try {
       bytes = JSON.writeValueAsBytes(body);

@@ -19,6 +19,9 @@ import java.util.function.LongSupplier;
  * @param clock wall-clock time (injected, so tests control it)
  * @param nanoTime monotonic time for latencies
  * @param maxPipelined requests accepted ahead of their answers
+ * @param approvals the holds awaiting human approval
+ * @param asyncRunner executes approved async holds
+ * @param defaultHoldTimeout how long a hold waits when its decision names no timeout
  */
 public record ExchangeServices(
     Canonicalizer canonicalizer,
@@ -28,4 +31,7 @@ public record ExchangeServices(
     ExchangeRecords records,
     Clock clock,
     LongSupplier nanoTime,
-    int maxPipelined) {}
+    int maxPipelined,
+    io.countersign.proxy.approval.ApprovalStore approvals,
+    io.countersign.proxy.approval.AsyncApprovalRunner asyncRunner,
+    java.time.Duration defaultHoldTimeout) {}

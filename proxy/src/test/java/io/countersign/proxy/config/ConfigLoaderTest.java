@@ -227,7 +227,7 @@ class ConfigLoaderTest {
         top("an unknown key in limits", "limits:\n  max_body: 5", "limits.max_body is not a known key",
             "max_body_bytes"),
         top("an unknown key in policy", "policy:\n  engin: opa", "policy.engin", "engine"),
-        top("an unknown key in listen", "listen:\n  admin: 1.2.3.4:1", "listen.admin", "agent"),
+        top("an unknown key in listen", "listen:\n  metrics: 1.2.3.4:1", "listen.metrics", "agent"),
         top("an unknown key in ledger", "ledger:\n  path: x", "ledger.path", "dir"),
         top("an unknown key in upstream", "upstream:\n  tls: true", "upstream.tls", "ca_file"),
         top("a section that is not a mapping", "limits: 5", "limits is not a mapping", "YAML mapping"),

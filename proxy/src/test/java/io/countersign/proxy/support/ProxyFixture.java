@@ -36,10 +36,12 @@ public final class ProxyFixture implements AutoCloseable {
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  private ProxyFixture(ProxyConfig config) {
+  private ProxyFixture(ProxyConfig config, Map<String, String> extraEnv) {
     this.ledgerDir = config.ledgerDir();
-    this.server = CountersignServer.start(config,
-        Map.of("CRM_TOKEN", CRM_TOKEN, "BILLING_TOKEN", BILLING_TOKEN), Clock.systemUTC());
+    Map<String, String> env = new java.util.HashMap<>(extraEnv);
+    env.put("CRM_TOKEN", CRM_TOKEN);
+    env.put("BILLING_TOKEN", BILLING_TOKEN);
+    this.server = CountersignServer.start(config, env, Clock.systemUTC());
   }
 
   /** The OPA binary the project installed (set by the build). */
@@ -62,6 +64,7 @@ public final class ProxyFixture implements AutoCloseable {
     return new ProxyConfig(
         "sales-assistant",
         new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0),
         limits,
         new ProxyConfig.Policy(engine, opaUrl, opaBinary(), regoDir(), Duration.ofSeconds(2)),
         ledgerDir,
@@ -70,7 +73,20 @@ public final class ProxyFixture implements AutoCloseable {
             new ProxyConfig.RouteConfig("crm", "/crm", upstreamUrl,
                 new ProxyConfig.Credential("Authorization", "Bearer ", "CRM_TOKEN", null)),
             new ProxyConfig.RouteConfig("billing", "/billing", upstreamUrl,
-                new ProxyConfig.Credential("Authorization", "Bearer ", "BILLING_TOKEN", null))));
+                new ProxyConfig.Credential("Authorization", "Bearer ", "BILLING_TOKEN", null))),
+        approvals(null));
+  }
+
+  /** Approval settings with {@code approversFile} (or none) and small bounds. */
+  public static ProxyConfig.Approvals approvals(Path approversFile) {
+    return new ProxyConfig.Approvals(approversFile, 1000, 1000, Duration.ofMinutes(30),
+        "http://admin.example", List.of(), List.of());
+  }
+
+  /** {@code base} with other approval settings. */
+  public static ProxyConfig withApprovals(ProxyConfig base, ProxyConfig.Approvals approvals) {
+    return new ProxyConfig(base.agentId(), base.agentListen(), base.adminListen(), base.limits(),
+        base.policy(), base.ledgerDir(), base.upstream(), base.routes(), approvals);
   }
 
   /** Default limits, small enough to test. */
@@ -91,7 +107,12 @@ public final class ProxyFixture implements AutoCloseable {
 
   /** Starts a sidecar with a full config. */
   public static ProxyFixture start(ProxyConfig config) {
-    return new ProxyFixture(config);
+    return new ProxyFixture(config, Map.of());
+  }
+
+  /** Starts a sidecar with a full config and more environment (webhook secrets ...). */
+  public static ProxyFixture start(ProxyConfig config, Map<String, String> env) {
+    return new ProxyFixture(config, env);
   }
 
   public CountersignServer server() {

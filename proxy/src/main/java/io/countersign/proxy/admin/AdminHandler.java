@@ -1,0 +1,209 @@
+package io.countersign.proxy.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.proxy.approval.ApprovalRefusedException;
+import io.countersign.proxy.approval.ApprovalStore;
+import io.countersign.proxy.approval.Approver;
+import io.countersign.proxy.approval.ApproverDirectory;
+import io.countersign.proxy.approval.PendingApproval;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The admin port's HTTP API (approvals, health). Never reachable from the agent port. Every
+ * approvals call needs an approver's bearer token. Runs on the admin channel's event loop; store
+ * calls return stages that resume it, so nothing here blocks.
+ */
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern ONE = Pattern.compile("/v1/approvals/([0-9a-f-]{36})");
+  private static final Pattern VOTE = Pattern.compile("/v1/approvals/([0-9a-f-]{36})/(approve|deny)");
+
+  private final ApprovalStore approvals;
+  private final ApproverDirectory approvers;
+  private final Map<String, BooleanSupplier> readiness;
+  private final Clock clock;
+
+  AdminHandler(ApprovalStore approvals, ApproverDirectory approvers,
+      Map<String, BooleanSupplier> readiness, Clock clock) {
+    this.approvals = approvals;
+    this.approvers = approvers;
+    this.readiness = readiness;
+    this.clock = clock;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    if (req.decoderResult().isFailure()) {
+      send(ctx, error(400, "malformed_request", "the request could not be parsed"), false);
+      return;
+    }
+    QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+    String path = uri.path();
+    String method = req.method().name();
+    if (path.equals("/healthz") && method.equals("GET")) {
+      send(ctx, json(200, JSON.createObjectNode().put("status", "alive")), keepAlive);
+      return;
+    }
+    if (path.equals("/readyz") && method.equals("GET")) {
+      ObjectNode checks = JSON.createObjectNode();
+      boolean ready = true;
+      for (Map.Entry<String, BooleanSupplier> c : readiness.entrySet()) {
+        boolean ok = c.getValue().getAsBoolean();
+        checks.put(c.getKey(), ok);
+        ready &= ok;
+      }
+      ObjectNode body = JSON.createObjectNode().put("ready", ready);
+      body.set("checks", checks);
+      send(ctx, json(ready ? 200 : 503, body), keepAlive);
+      return;
+    }
+    if (!path.startsWith("/v1/approvals")) {
+      send(ctx, error(404, "not_found", "no admin endpoint " + path), keepAlive);
+      return;
+    }
+    Matcher vote = VOTE.matcher(path);
+    String approvalId = vote.matches() ? vote.group(1) : null;
+    Approver who = approvers.authenticate(req.headers().get(HttpHeaderNames.AUTHORIZATION)).orElse(null);
+    if (who == null) {
+      ApprovalRefusedException e = new ApprovalRefusedException(401, "bad_token",
+          "a valid approver bearer token is required");
+      if (approvalId != null) {
+        approvals.refusal(approvalId, "(unauthenticated)", e);
+      }
+      FullHttpResponse r = error(e.status(), e.code(), e.getMessage());
+      r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"countersign\"");
+      send(ctx, r, keepAlive);
+      return;
+    }
+    if (path.equals("/v1/approvals") && method.equals("GET")) {
+      send(ctx, json(200, list(uri.parameters())), keepAlive);
+      return;
+    }
+    Matcher one = ONE.matcher(path);
+    if (one.matches() && method.equals("GET")) {
+      send(ctx, approvals.get(one.group(1)).map(a -> json(200, detail(a)))
+          .orElseGet(() -> error(404, "no_such_approval", "no approval " + one.group(1))), keepAlive);
+      return;
+    }
+    if (approvalId != null && method.equals("POST")) {
+      JsonNode body;
+      try {
+        body = req.content().isReadable()
+            ? JSON.readTree(new ByteBufInputStream(req.content().duplicate())) : JSON.createObjectNode();
+      } catch (IOException e) {
+        send(ctx, error(400, "bad_json_body", "the body must be JSON: {\"reason\": ..., \"digest\": ...}"), keepAlive);
+        return;
+      }
+      String reason = body.path("reason").asText("");
+      if (reason.isBlank()) {
+        send(ctx, error(400, "reason_required", "say why, in \"reason\""), keepAlive);
+        return;
+      }
+      String digest = body.path("digest").asText(null);
+      CompletionStage<PendingApproval> done;
+      try {
+        done = "approve".equals(vote.group(2))
+            ? approvals.approve(approvalId, who, reason, digest)
+            : approvals.deny(approvalId, who, reason, digest);
+      } catch (ApprovalRefusedException e) {
+        if (e.status() == 404) {
+          approvals.refusal(approvalId, who.name(), e);
+        }
+        send(ctx, error(e.status(), e.code(), e.getMessage()), keepAlive);
+        return;
+      }
+      done.whenComplete((a, err) -> ctx.executor().execute(() -> {
+        if (err == null) {
+          send(ctx, json(200, detail(a)), keepAlive);
+        } else {
+          Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+          ApprovalRefusedException e = t instanceof ApprovalRefusedException r ? r
+              : new ApprovalRefusedException(500, "internal_error", String.valueOf(t));
+          send(ctx, error(e.status(), e.code(), e.getMessage()), keepAlive);
+        }
+      }));
+      return;
+    }
+    send(ctx, error(405, "method_not_allowed", method + " is not served on " + path), keepAlive);
+  }
+
+  private ObjectNode list(Map<String, List<String>> q) {
+    Predicate<PendingApproval> f = a -> matches(q, "group", a.terms().group())
+        && matches(q, "route", a.request().route().name())
+        && matches(q, "risk", a.decision().path("risk").asText())
+        && matches(q, "agent", a.request().caller().agent())
+        && matches(q, "workflow", a.request().caller().workflow());
+    ArrayNode items = JSON.createArrayNode();
+    for (PendingApproval a : approvals.pending(f)) {
+      items.add(ApprovalViews.summary(a, a.status().name(), clock));
+    }
+    ObjectNode out = JSON.createObjectNode();
+    out.set("approvals", items);
+    out.put("count", items.size());
+    return out;
+  }
+
+  private ObjectNode detail(PendingApproval a) {
+    return ApprovalViews.detail(a, a.status().name(), a.approvals(), a.denial(), clock);
+  }
+
+  private static boolean matches(Map<String, List<String>> q, String key, String value) {
+    List<String> want = q.get(key);
+    return want == null || want.contains(value);
+  }
+
+  private static FullHttpResponse error(int status, String code, String message) {
+    return json(status, JSON.createObjectNode().put("error", code).put("message", message));
+  }
+
+  private static FullHttpResponse json(int status, JsonNode body) {
+    byte[] bytes;
+    try {
+      bytes = JSON.writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(bytes));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    return r;
+  }
+
+  private static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
+    if (!keepAlive) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    var f = ctx.writeAndFlush(r);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+}
