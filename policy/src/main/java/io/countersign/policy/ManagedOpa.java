@@ -57,8 +57,30 @@ public final class ManagedOpa implements AutoCloseable {
   private static final int STDERR_LINES = 20;
   private static final int PORT_ATTEMPTS = 3;
 
+  /**
+   * OPA's own API is reachable on loopback by anything in the pod, the agent included; without
+   * this, an agent could PUT itself an allow-everything policy. Only the decision query and the
+   * health check are served.
+   */
+  static final String AUTHZ_POLICY = String.join("\n",
+      "package system.authz",
+      "",
+      "default allow := false",
+      "",
+      "allow if {",
+      "\tinput.method == \"POST\"",
+      "\tinput.path == [\"v1\", \"data\", \"countersign\", \"decision\"]",
+      "}",
+      "",
+      "allow if {",
+      "\tinput.method == \"GET\"",
+      "\tinput.path == [\"health\"]",
+      "}",
+      "");
+
   private final Path opaBinary;
   private final Path policyDir;
+  private final Path authzFile;
   private final int port;
   private final String url;
   private final HttpClient health;
@@ -74,6 +96,12 @@ public final class ManagedOpa implements AutoCloseable {
   private ManagedOpa(Path opaBinary, Path policyDir, int port) {
     this.opaBinary = opaBinary;
     this.policyDir = policyDir;
+    try {
+      this.authzFile = Files.createTempFile("countersign-opa-authz", ".rego");
+      Files.writeString(authzFile, AUTHZ_POLICY);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot write OPA's API authorization policy: " + e, e);
+    }
     this.port = port;
     this.url = "http://127.0.0.1:" + port;
     this.health =
@@ -183,7 +211,9 @@ public final class ManagedOpa implements AutoCloseable {
         "--skip-version-check",
         "--log-level",
         "error",
-        policyDir.toString());
+        "--authorization=basic",
+        policyDir.toString(),
+        authzFile.toString());
   }
 
   private void launch() {
@@ -366,6 +396,11 @@ public final class ManagedOpa implements AutoCloseable {
     }
     if (p != null) {
       stop(p);
+    }
+    try {
+      Files.deleteIfExists(authzFile);
+    } catch (java.io.IOException e) {
+      log.warn("cannot delete {}: {}", authzFile, e.toString());
     }
   }
 

@@ -81,4 +81,28 @@ class ManagedOpaTest {
     assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
     assertNotEquals(-1, e.getMessage().indexOf("missing"), e.getMessage());
   }
+
+  @Test
+  void opasOwnApiServesOnlyTheDecisionQuerySoAnAgentCannotReplaceThePolicy() throws Exception {
+    try (ManagedOpa opa = ManagedOpa.start(opaBinary(), policyDir())) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      java.net.http.HttpResponse<String> put = http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(opa.url() + "/v1/policies/evil"))
+          .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+              "package countersign\ndecision := {\"risk\": \"low\", \"action\": \"allow\"}"))
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, put.statusCode(), put.body());
+      java.net.http.HttpResponse<String> read = http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(opa.url() + "/v1/data")).GET().build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, read.statusCode(), read.body());
+      OpaServerEngine engine = new OpaServerEngine(opa.url(), "r1");
+      try {
+        assertFalse(engine.evaluate(input("GET", "crm", "sales-assistant", null)).toCompletableFuture()
+            .get(10, TimeUnit.SECONDS).isFailure(), "the decision query is still served");
+      } finally {
+        engine.close();
+      }
+    }
+  }
 }
