@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the pinned tools the project needs into .tools/bin (idempotent; fast when present).
 #   OPA  : built from the Go module proxy (go install), pinned below.
-# Usage: scripts/install-tools.sh [opa] [wrk]   (no argument = opa)
+#   Helm : built from the Go module proxy (go install), pinned below.
+# Usage: scripts/install-tools.sh [opa] [wrk] [helm]   (no argument = opa)
 set -euo pipefail
 OPA_VERSION="v1.22.2"
+HELM_VERSION="v3.22.0"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.tools/bin"
 mkdir -p "$bin"
@@ -41,6 +43,27 @@ GO
   "$bin/opa" version | head -1 >&2
 }
 
+install_helm() {
+  if [ -x "$bin/helm" ] && "$bin/helm" version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION"; then
+    return 0
+  fi
+  echo "installing Helm $HELM_VERSION into $bin (go install, takes a few minutes the first time)" >&2
+  if ! GOBIN="$bin" GOFLAGS=-mod=mod go install -ldflags "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+      "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; then
+    # go install refuses a module whose go.mod has replace directives; build it through a wrapper
+    # module that requires Helm and builds its main package, as for OPA above.
+    echo "go install refused Helm; building it through a wrapper module" >&2
+    local w="$root/.tools/helm-wrapper"
+    mkdir -p "$w"
+    (cd "$w" && { [ -f go.mod ] || go mod init countersign.local/helm >/dev/null; } \
+      && printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' > tools.go \
+      && go get "helm.sh/helm/v3@$HELM_VERSION" && go mod tidy \
+      && go build -ldflags "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+           -o "$bin/helm" helm.sh/helm/v3/cmd/helm)
+  fi
+  "$bin/helm" version --short >&2
+}
+
 install_wrk() {
   command -v wrk >/dev/null && return 0
   echo "installing wrk (Debian package)" >&2
@@ -52,6 +75,7 @@ for tool in "$@"; do
   case "$tool" in
     opa) install_opa ;;
     wrk) install_wrk ;;
-    *) echo "unknown tool: $tool (known: opa, wrk)" >&2; exit 2 ;;
+    helm) install_helm ;;
+    *) echo "unknown tool: $tool (known: opa, wrk, helm)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the Rego checks (opa fmt, check --strict, test with coverage) and the Java
-# build with unit and integration tests (real OPA, real Chronicle Queue, loopback sockets).
-# Installs what is missing first (pinned OPA into .tools/bin).
+# Runs every test: the Rego checks (opa fmt, check --strict, test with coverage), the Helm chart's
+# lint and render tests, and the Java build with unit and integration tests (real OPA, real
+# Chronicle Queue, loopback sockets). Installs what is missing first (pinned OPA and Helm into
+# .tools/bin).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -22,6 +23,11 @@ rm -f target-rego-coverage.json.tmp
 echo "rego coverage: ${coverage}%" >&2
 python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 90 else 1)' "$coverage" \
   || { echo "rego coverage ${coverage}% is below 90%" >&2; exit 1; }
+
+echo "== helm: lint --strict, render tests, strict Kubernetes types, bad values ==" >&2
+bash scripts/install-tools.sh helm
+# -count=1: the chart files are read by helm, not by the test binary, so Go's cache can't see them
+(cd helm/tests && go test -count=1 ./...)
 
 echo "== java: mvn verify (unit + integration tests) ==" >&2
 mvn -B verify "$@"
