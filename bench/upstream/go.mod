@@ -1,0 +1,3 @@
+module countersign.local/bench/upstream
+
+go 1.22
