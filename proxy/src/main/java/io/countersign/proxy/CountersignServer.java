@@ -21,6 +21,7 @@ import io.countersign.proxy.config.ProxyConfig;
 import io.countersign.proxy.exchange.ExchangeRecords;
 import io.countersign.proxy.http.AgentChannelInitializer;
 import io.countersign.proxy.http.ExchangeServices;
+import io.countersign.proxy.metrics.ExchangeMetrics;
 import io.countersign.proxy.route.RouteTable;
 import io.countersign.proxy.upstream.UpstreamClient;
 import io.netty.bootstrap.ServerBootstrap;
@@ -58,6 +59,7 @@ public final class CountersignServer implements AutoCloseable {
   private final Channel agentChannel;
   private final Channel adminChannel;
   private final ApprovalStore approvals;
+  private final ExchangeMetrics metrics;
 
   private CountersignServer(ProxyConfig config, Map<String, String> env, Clock clock) {
     try {
@@ -100,7 +102,30 @@ public final class CountersignServer implements AutoCloseable {
       List<ApprovalNotifier> notifiers = notifiers(ap, env, ledger, clock);
       approvals = new ApprovalStore(ledger, clock, ap.maxPending(), ap.maxHeldConnections(), notifiers);
       closeInReverse.add(approvals);
-      AsyncApprovalRunner runner = new AsyncApprovalRunner(approvals, upstream, records, ledger, clock, group);
+      metrics = new ExchangeMetrics();
+      approvals.listener(new ApprovalStore.Listener() {
+        @Override
+        public void opened(io.countersign.proxy.approval.PendingApproval a) {
+          metrics.holdOpened(a.mode().name().toLowerCase(java.util.Locale.ROOT));
+        }
+
+        @Override
+        public void resolved(io.countersign.proxy.approval.PendingApproval a,
+            io.countersign.proxy.approval.PendingApproval.Resolution r, boolean byHuman) {
+          metrics.holdResolved(r.status().name().toLowerCase(java.util.Locale.ROOT), byHuman);
+        }
+      });
+      metrics.gauge("countersign_approvals_pending", "holds awaiting approval",
+          () -> approvals.openCount(io.countersign.proxy.approval.HoldMode.ASYNC), "mode", "async");
+      metrics.gauge("countersign_approvals_pending", "holds awaiting approval",
+          () -> approvals.openCount(io.countersign.proxy.approval.HoldMode.SYNC), "mode", "sync");
+      metrics.gauge("countersign_ledger_writable", "1 when the ledger accepts appends",
+          () -> ledger.isWritable() ? 1 : 0);
+      Path ledgerDir = config.ledgerDir();
+      metrics.gauge("countersign_ledger_size_bytes", "bytes of the ledger's journal files",
+          () -> directorySize(ledgerDir));
+      AsyncApprovalRunner runner = new AsyncApprovalRunner(approvals, upstream, records, ledger, clock,
+          group, metrics);
       ApprovalRecovery.rebuild(config.ledgerDir(), routes, approvals, runner, ledger, clock);
 
       ExchangeServices services = new ExchangeServices(
@@ -114,7 +139,8 @@ public final class CountersignServer implements AutoCloseable {
           config.limits().maxPipelined(),
           approvals,
           runner,
-          ap.defaultTimeout());
+          ap.defaultTimeout(),
+          metrics);
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
       readiness.put("ledger_writable", ledger::isWritable);
       readiness.put("policy_engine", managedOpa == null ? () -> true : managedOpa::isHealthy);
@@ -122,7 +148,7 @@ public final class CountersignServer implements AutoCloseable {
           .group(group)
           .channel(transport.serverChannel())
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new AdminChannelInitializer(approvals, approvers, readiness, clock))
+          .childHandler(new AdminChannelInitializer(approvals, approvers, readiness, metrics::scrape, clock))
           .bind(config.adminListen())
           .syncUninterruptibly()
           .channel();
@@ -159,6 +185,14 @@ public final class CountersignServer implements AutoCloseable {
    */
   public static CountersignServer start(ProxyConfig config, Map<String, String> env, Clock clock) {
     return new CountersignServer(config, env, clock);
+  }
+
+  private static long directorySize(Path dir) {
+    try (var files = Files.list(dir)) {
+      return files.mapToLong(f -> f.toFile().length()).sum();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -20,15 +20,18 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
   private final ApproverDirectory approvers;
   private final Map<String, BooleanSupplier> readiness;
   private final Clock clock;
+  private final java.util.function.Supplier<String> metrics;
 
   /**
    * @param approvals the holds
    * @param approvers who may approve
    * @param readiness named checks behind /readyz
+   * @param metrics the Prometheus exposition behind /metrics
    * @param clock wall clock
    */
   public AdminChannelInitializer(ApprovalStore approvals, ApproverDirectory approvers,
-      Map<String, BooleanSupplier> readiness, Clock clock) {
+      Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics, Clock clock) {
+    this.metrics = metrics;
     this.approvals = approvals;
     this.approvers = approvers;
     this.readiness = Map.copyOf(readiness);
@@ -47,6 +50,6 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         })
         .addLast("http", new HttpServerCodec())
         .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
-        .addLast("admin", new AdminHandler(approvals, approvers, readiness, clock));
+        .addLast("admin", new AdminHandler(approvals, approvers, readiness, metrics, clock));
   }
 }

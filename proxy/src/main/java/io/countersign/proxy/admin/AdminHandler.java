@@ -42,15 +42,23 @@ import java.util.regex.Pattern;
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern ONE = Pattern.compile("/v1/approvals/([0-9a-f-]{36})");
+  private static final java.util.concurrent.Executor SCRAPER =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "countersign-metrics-scrape");
+        t.setDaemon(true);
+        return t;
+      });
   private static final Pattern VOTE = Pattern.compile("/v1/approvals/([0-9a-f-]{36})/(approve|deny)");
 
   private final ApprovalStore approvals;
   private final ApproverDirectory approvers;
   private final Map<String, BooleanSupplier> readiness;
   private final Clock clock;
+  private final java.util.function.Supplier<String> metrics;
 
   AdminHandler(ApprovalStore approvals, ApproverDirectory approvers,
-      Map<String, BooleanSupplier> readiness, Clock clock) {
+      Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics, Clock clock) {
+    this.metrics = metrics;
     this.approvals = approvals;
     this.approvers = approvers;
     this.readiness = readiness;
@@ -82,6 +90,23 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       ObjectNode body = JSON.createObjectNode().put("ready", ready);
       body.set("checks", checks);
       send(ctx, json(ready ? 200 : 503, body), keepAlive);
+      return;
+    }
+    if (path.equals("/metrics") && method.equals("GET")) {
+      // gauges may touch the disk (ledger size): scrape off the event loop
+      java.util.concurrent.CompletableFuture.supplyAsync(metrics, SCRAPER).whenComplete((text, err) ->
+          ctx.executor().execute(() -> {
+            if (err != null) {
+              send(ctx, error(500, "metrics_failed", String.valueOf(err)), keepAlive);
+              return;
+            }
+            byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.wrappedBuffer(bytes));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            send(ctx, r, keepAlive);
+          }));
       return;
     }
     if (!path.startsWith("/v1/approvals")) {

@@ -52,6 +52,21 @@ public final class ApprovalStore implements AutoCloseable {
       });
   private int pendingAsync;
   private int pendingSync;
+  private volatile Listener listener = new Listener() {};
+
+  /** Told when holds open and resolve (metrics). Called on whichever thread made the change. */
+  public interface Listener {
+    /** A hold opened. */
+    default void opened(PendingApproval a) {}
+
+    /** A hold resolved; {@code byHuman} when an approver decided it. */
+    default void resolved(PendingApproval a, PendingApproval.Resolution r, boolean byHuman) {}
+  }
+
+  /** Sets the listener. */
+  public void listener(Listener l) {
+    this.listener = l;
+  }
 
   /**
    * @param ledger where every approval event goes
@@ -101,6 +116,7 @@ public final class ApprovalStore implements AutoCloseable {
                 "the ledger cannot record this hold, so it is refused: " + err.getMessage());
           }
           schedule(a);
+          listener.opened(a);
           notifiers.forEach(n -> n.opened(a, a.terms().group()));
           return a;
         });
@@ -192,7 +208,9 @@ public final class ApprovalStore implements AutoCloseable {
         List<String> by = approve
             ? a.approvals().stream().map(PendingApproval.Vote::approver).toList()
             : List.of(who.name());
-        a.resolution().complete(new PendingApproval.Resolution(a.status(), by, reason));
+        PendingApproval.Resolution res = new PendingApproval.Resolution(a.status(), by, reason);
+        listener.resolved(a, res, true);
+        a.resolution().complete(res);
       }
       return a;
     });
@@ -279,7 +297,9 @@ public final class ApprovalStore implements AutoCloseable {
           if (err != null) {
             LOG.error("approval {}: {} not recorded: {}", a.id(), type.wireName(), err.toString());
           }
-          a.resolution().complete(new PendingApproval.Resolution(to, by, reason));
+          PendingApproval.Resolution res = new PendingApproval.Resolution(to, by, reason);
+          listener.resolved(a, res, false);
+          a.resolution().complete(res);
         });
   }
 

@@ -41,6 +41,7 @@ public final class AsyncApprovalRunner {
   private final Ledger ledger;
   private final Clock clock;
   private final EventLoopGroup loops;
+  private final io.countersign.proxy.metrics.ExchangeMetrics metrics;
 
   /**
    * @param store the holds
@@ -49,9 +50,11 @@ public final class AsyncApprovalRunner {
    * @param ledger journals them
    * @param clock wall clock
    * @param loops where the forwarding runs
+   * @param metrics counts the exchanges' outcomes
    */
   public AsyncApprovalRunner(ApprovalStore store, UpstreamClient upstream, ExchangeRecords records,
-      Ledger ledger, Clock clock, EventLoopGroup loops) {
+      Ledger ledger, Clock clock, EventLoopGroup loops, io.countersign.proxy.metrics.ExchangeMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.upstream = upstream;
     this.records = records;
@@ -66,6 +69,7 @@ public final class AsyncApprovalRunner {
       if (r.status() == ApprovalStatus.APPROVED) {
         execute(a);
       } else {
+        count(a, "approval_" + r.status().name().toLowerCase(Locale.ROOT), 403);
         a.request().release();
       }
     });
@@ -93,6 +97,7 @@ public final class AsyncApprovalRunner {
           try {
             x.moveTo(ExchangeState.COMPLETED);
             ledger.append(records.forwarded(x, r, System.nanoTime(), clock.instant()));
+            count(a, "forwarded", r.status().code());
             store.completed(a, new TicketResult(r.status().code(), headers(r),
                 ByteBufUtil.getBytes(r.content()), null));
           } finally {
@@ -106,10 +111,16 @@ public final class AsyncApprovalRunner {
           x.moveTo(ExchangeState.FAILED);
           ledger.append(records.failed(x, e.status(), e.code(), e.getMessage(), e.requestSent(),
               System.nanoTime(), clock.instant()));
+          count(a, "failed", e.status());
           store.completed(a, new TicketResult(e.status(), List.of(), new byte[0], e.code()));
         }
       });
     });
+  }
+
+  private void count(PendingApproval a, String outcome, int status) {
+    metrics.exchange(a.request().route().name(), a.decision().path("risk").asText(),
+        a.decision().path("action").asText(), outcome, status);
   }
 
   private static List<Map.Entry<String, String>> headers(FullHttpResponse r) {

@@ -220,9 +220,25 @@ public final class Canonicalizer {
       }
       combined.merge(name, h.getValue().strip(), (a, b) -> a + ", " + b);
     }
+    // W3C trace context: the agent's traceparent goes on as sent; a missing or malformed one
+    // starts a new trace here, so every upstream call and ledger entry carries one.
+    String traceparent = combined.get("traceparent");
+    if (traceparent == null || !TRACEPARENT.matcher(traceparent).matches()) {
+      combined.remove("tracestate");
+      combined.put("traceparent", newTraceparent());
+    }
     List<Map.Entry<String, String>> out = new ArrayList<>(combined.size());
     combined.forEach((k, v) -> out.add(new SimpleImmutableEntry<>(k, v)));
     return List.copyOf(out);
+  }
+
+  private static final java.util.regex.Pattern TRACEPARENT =
+      java.util.regex.Pattern.compile("00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
+
+  private static String newTraceparent() {
+    var random = java.util.concurrent.ThreadLocalRandom.current();
+    return String.format("00-%016x%016x-%016x-01", random.nextLong() | 1L, random.nextLong(),
+        random.nextLong() | 1L);
   }
 
   private static JsonNode parseJsonBody(String contentType, ByteBuf body)

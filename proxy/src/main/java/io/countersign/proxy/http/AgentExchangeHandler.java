@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(AgentExchangeHandler.class);
+  private static final Logger ACCESS = LoggerFactory.getLogger("countersign.access");
   static final String EXCHANGE_ID_HEADER = "x-countersign-exchange-id";
   private static final Set<String> HOP_BY_HOP =
       Set.of(
@@ -200,9 +201,14 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
         : Decision.failClosed("policy_error", "the engine failed: " + err, services.policy().revision());
     x.decided(decision, services.nanoTime().getAsLong());
     x.moveTo(ExchangeState.DECIDED);
+    services.metrics().policyLatency(x.decidedNanos() - x.receivedNanos());
+    if (decision.isFailure()) {
+      services.metrics().failClosed(decision.failure());
+    }
     append(services.records().decided(x, services.clock().instant()), () -> act(x, keepAlive),
         cause -> {
           x.moveTo(ExchangeState.FAILED);
+          count(x, "ledger_unavailable", 503);
           LOG.error("exchange {}: intent not recorded, failing closed: {}", x.id(), cause.toString());
           respond(x, ErrorResponses.error(503, "ledger_unavailable",
               "the ledger cannot record this request, so it is not forwarded: " + describe(cause),
@@ -339,6 +345,12 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     FullHttpResponse toAgent = toAgent(x, r);
     r.release();
+    long now = services.nanoTime().getAsLong();
+    services.metrics().upstreamLatency(now - x.forwardedNanos());
+    count(x, "forwarded", toAgent.status().code());
+    var caller = x.request().caller();
+    services.metrics().cost(caller.workflow(), caller.run(),
+        x.decision().obligations().path("cost").asDouble(0));
     // The upstream has acted: the agent gets its answer even if the outcome cannot be recorded
     // (the intent is in the ledger); the failure is logged loudly.
     append(outcome, () -> respond(x, toAgent, keepAlive), cause -> {
@@ -351,13 +363,50 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     UpstreamException e = err instanceof UpstreamException u ? u
         : new UpstreamException(502, "upstream_error", String.valueOf(err), true);
     x.moveTo(ExchangeState.FAILED);
+    count(x, "failed", e.status());
     FullHttpResponse response = ErrorResponses.error(e.status(), e.code(), e.getMessage(), x.id());
     LedgerEvent event = services.records().failed(x, e.status(), e.code(), e.getMessage(),
         e.requestSent(), services.nanoTime().getAsLong(), services.clock().instant());
     append(event, () -> respond(x, response, keepAlive), cause -> respond(x, response, keepAlive));
   }
 
+  private void count(Exchange x, String outcome, int status) {
+    Decision d = x.decision();
+    long micros = (services.nanoTime().getAsLong() - x.receivedNanos()) / 1000;
+    services.metrics().exchange(x.request().route().name(), d.risk().wireName(), d.action().wireName(),
+        outcome, status);
+    services.metrics().totalLatency(micros * 1000);
+    if (ACCESS.isInfoEnabled()) {
+      var c = x.request().caller();
+      ACCESS.atInfo().setMessage("exchange")
+          .addKeyValue("exchange_id", x.id())
+          .addKeyValue("method", x.request().method())
+          .addKeyValue("path", x.request().path())
+          .addKeyValue("route", x.request().route().name())
+          .addKeyValue("risk", d.risk().wireName())
+          .addKeyValue("action", d.action().wireName())
+          .addKeyValue("rule", d.rule())
+          .addKeyValue("outcome", outcome)
+          .addKeyValue("status", status)
+          .addKeyValue("latency_us", micros)
+          .addKeyValue("agent", c.agent())
+          .addKeyValue("workflow", c.workflow())
+          .addKeyValue("trace_id", traceId(x))
+          .log();
+    }
+  }
+
+  private static String traceId(Exchange x) {
+    for (var h : x.request().headers()) {
+      if (h.getKey().equals("traceparent") && h.getValue().length() >= 35) {
+        return h.getValue().substring(3, 35);
+      }
+    }
+    return null;
+  }
+
   private void answer(Exchange x, String outcome, FullHttpResponse response, boolean keepAlive) {
+    count(x, outcome, response.status().code());
     LedgerEvent event = services.records().answered(x, outcome, response.status().code(),
         services.nanoTime().getAsLong(), services.clock().instant());
     append(event, () -> respond(x, response, keepAlive), cause -> respond(x, response, keepAlive));
@@ -367,6 +416,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private void reject(String id, int status, String code, String message, String method,
       String target, boolean close) {
     FullHttpResponse response = ErrorResponses.error(status, code, message, id);
+    services.metrics().rejected(code);
     SocketAddress remote = ctx.channel().remoteAddress();
     LedgerEvent event = services.records().rejected(id, status, code, message, method, target,
         remote == null ? null : remote.toString(), services.clock().instant());
@@ -374,7 +424,9 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void append(LedgerEvent event, Runnable then, java.util.function.Consumer<Throwable> orElse) {
+    long started = services.nanoTime().getAsLong();
     services.ledger().append(event).whenComplete((index, err) -> onLoop(() -> {
+      services.metrics().ledgerLatency(services.nanoTime().getAsLong() - started);
       if (err == null) {
         then.run();
       } else {

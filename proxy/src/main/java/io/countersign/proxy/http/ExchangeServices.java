@@ -22,6 +22,7 @@ import java.util.function.LongSupplier;
  * @param approvals the holds awaiting human approval
  * @param asyncRunner executes approved async holds
  * @param defaultHoldTimeout how long a hold waits when its decision names no timeout
+ * @param metrics what operators monitor
  */
 public record ExchangeServices(
     Canonicalizer canonicalizer,
@@ -34,4 +35,5 @@ public record ExchangeServices(
     int maxPipelined,
     io.countersign.proxy.approval.ApprovalStore approvals,
     io.countersign.proxy.approval.AsyncApprovalRunner asyncRunner,
-    java.time.Duration defaultHoldTimeout) {}
+    java.time.Duration defaultHoldTimeout,
+    io.countersign.proxy.metrics.ExchangeMetrics metrics) {}

@@ -95,9 +95,11 @@ class CanonicalizerTest {
     void on(CanonicalRequest c) throws Exception;
   }
 
+  /** The forwarded headers, without the traceparent the proxy adds when the agent sent none. */
   private static Map<String, String> headerMap(CanonicalRequest c) {
     Map<String, String> m = new LinkedHashMap<>();
     c.headers().forEach(e -> m.put(e.getKey(), e.getValue()));
+    m.remove("traceparent");
     return m;
   }
 
@@ -204,7 +206,7 @@ class CanonicalizerTest {
                 List.of(
                     Map.entry("accept", "text/plain, application/json"),
                     Map.entry("x-tag", "a, b, c")),
-                c.headers()));
+                c.headers().subList(0, 2)));
   }
 
   @Test
@@ -489,5 +491,27 @@ class CanonicalizerTest {
   void everyXForwardedHeaderIsDropped() throws Exception {
     accept(get("/crm/deals", "X-Forwarded-Port", "443", "X-Forwarded-Prefix", "/admin",
         "X-Forwarded-Server", "p", "X-Real-IP", "10.0.0.1"), c -> assertEquals(Map.of(), headerMap(c)));
+  }
+
+  @Test
+  void aValidTraceparentIsForwardedAsSentAndAMissingOrMalformedOneStartsANewTrace() throws Exception {
+    String sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    accept(get("/crm/deals", "traceparent", sent, "tracestate", "v=1"), c -> {
+      assertEquals(sent, headerValue(c, "traceparent"));
+      assertEquals("v=1", headerValue(c, "tracestate"));
+    });
+    for (String bad : new String[] {null, "garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}) {
+      FullHttpRequest r = bad == null ? get("/crm/deals") : get("/crm/deals", "traceparent", bad, "tracestate", "v=1");
+      accept(r, c -> {
+        String t = headerValue(c, "traceparent");
+        org.junit.jupiter.api.Assertions.assertTrue(t.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01"), t);
+        org.junit.jupiter.api.Assertions.assertNull(headerValue(c, "tracestate"));
+      });
+    }
+  }
+
+  private static String headerValue(CanonicalRequest c, String name) {
+    return c.headers().stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue)
+        .findFirst().orElse(null);
   }
 }

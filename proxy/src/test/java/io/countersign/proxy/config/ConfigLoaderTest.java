@@ -90,6 +90,7 @@ class ConfigLoaderTest {
   @Test
   void theShippedExampleLoadsWhenItsToolsAndPolicyAreInPlace() throws IOException {
     String example = Files.readString(Path.of("..", "examples", "countersign.yaml"));
+    write("examples/approvers.yaml", Files.readString(Path.of("..", "examples", "approvers.yaml")));
     ProxyConfig c = ConfigLoader.load(write("examples/countersign.yaml", example));
 
     assertEquals("sales-assistant", c.agentId());
