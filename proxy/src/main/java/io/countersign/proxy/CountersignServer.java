@@ -20,6 +20,7 @@ import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ProxyConfig;
 import io.countersign.proxy.exchange.ExchangeRecords;
 import io.countersign.proxy.http.AgentChannelInitializer;
+import io.countersign.proxy.http.Drain;
 import io.countersign.proxy.http.ExchangeServices;
 import io.countersign.proxy.metrics.ExchangeMetrics;
 import io.countersign.proxy.route.RouteTable;
@@ -60,8 +61,11 @@ public final class CountersignServer implements AutoCloseable {
   private final Channel adminChannel;
   private final ApprovalStore approvals;
   private final ExchangeMetrics metrics;
+  private final Drain drain = new Drain();
+  private final Duration drainTimeout;
 
   private CountersignServer(ProxyConfig config, Map<String, String> env, Clock clock) {
+    drainTimeout = config.limits().drainTimeout();
     try {
       RouteTable routes = RouteTable.from(config.routes(), env);
       ProxyConfig.Policy p = config.policy();
@@ -140,7 +144,8 @@ public final class CountersignServer implements AutoCloseable {
           approvals,
           runner,
           ap.defaultTimeout(),
-          metrics);
+          metrics,
+          drain);
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
       readiness.put("ledger_writable", ledger::isWritable);
       readiness.put("policy_engine", managedOpa == null ? () -> true : managedOpa::isHealthy);
@@ -163,7 +168,7 @@ public final class CountersignServer implements AutoCloseable {
           .bind(config.agentListen())
           .syncUninterruptibly()
           .channel();
-      closeInReverse.add(() -> agentChannel.close().syncUninterruptibly());
+      closeInReverse.add(this::drainAgentPort);
       LOG.info("countersign agent port {}, admin port {} ({}), policy engine {} revision {}, ledger {}",
           agentChannel.localAddress(), adminChannel.localAddress(), transport.name(), policy.name(),
           policy.revision(), config.ledgerDir());
@@ -259,7 +264,26 @@ public final class CountersignServer implements AutoCloseable {
     return ledger;
   }
 
-  /** Stops listening, then closes the upstream client, the ledger and the policy engine. */
+  /**
+   * Graceful stop of the agent port: no new connections, new requests on open ones answered 503,
+   * exchanges in flight finish (up to the drain timeout). Async holds stay pending in the ledger.
+   */
+  private void drainAgentPort() throws InterruptedException {
+    agentChannel.close().syncUninterruptibly();
+    int left = drain.drain(drainTimeout);
+    if (left > 0) {
+      LOG.warn("shutting down with {} exchanges still in flight after {}", left, drainTimeout);
+    } else {
+      LOG.info("agent port drained");
+    }
+  }
+
+  /** Exchanges in flight now. */
+  public int inFlight() {
+    return drain.inFlight();
+  }
+
+  /** Stops listening, drains, then closes the upstream client, the ledger and the policy engine. */
   @Override
   public void close() {
     for (int i = closeInReverse.size() - 1; i >= 0; i--) {

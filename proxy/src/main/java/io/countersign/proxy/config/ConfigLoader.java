@@ -146,14 +146,16 @@ public final class ConfigLoader {
         "max_body_bytes",
         "request_timeout",
         "idle_timeout",
-        "max_pipelined");
+        "max_pipelined",
+        "drain_timeout");
     return new Limits(
         intIn(n, "limits.max_initial_line_bytes", 8192, 256, 65536),
         intIn(n, "limits.max_header_bytes", 16384, 1024, 1 << 20),
         intIn(n, "limits.max_body_bytes", 1 << 20, 0, 64 << 20),
         duration(n, "limits.request_timeout", Duration.ofSeconds(30)),
         duration(n, "limits.idle_timeout", Duration.ofSeconds(60)),
-        intIn(n, "limits.max_pipelined", 8, 1, 128));
+        intIn(n, "limits.max_pipelined", 8, 1, 128),
+        duration(n, "limits.drain_timeout", Duration.ofSeconds(20)));
   }
 
   private Policy policy(JsonNode n) {

@@ -67,6 +67,7 @@ public record ProxyConfig(
    * @param requestTimeout time to receive one whole request once it started
    * @param idleTimeout an idle keep-alive connection is closed after this
    * @param maxPipelined requests the agent may send before earlier ones are answered
+   * @param drainTimeout on shutdown, how long exchanges in flight may take to finish
    */
   public record Limits(
       int maxInitialLineBytes,
@@ -74,7 +75,8 @@ public record ProxyConfig(
       int maxBodyBytes,
       Duration requestTimeout,
       Duration idleTimeout,
-      int maxPipelined) {}
+      int maxPipelined,
+      Duration drainTimeout) {}
 
   /** The policy engines the proxy can use. */
   public enum Engine {

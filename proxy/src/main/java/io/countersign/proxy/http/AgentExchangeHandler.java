@@ -112,6 +112,8 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == RequestTimeoutHandler.TIMED_OUT && !busy) {
+      busy = true;
+      services.drain().started();
       reject(newId(), 408, "request_timeout", "the request did not arrive completely in time",
           null, null, true);
     } else if (evt instanceof IdleStateEvent && !busy) {
@@ -142,6 +144,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private void start(Object msg) {
     busy = true;
     headRequest = false;
+    services.drain().started();
     if (msg instanceof OversizedRequest o) {
       reject(newId(), 413, "body_too_large",
           "the request body exceeds the limit of " + o.limit() + " bytes", o.method(), o.uri(), true);
@@ -171,6 +174,11 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
           : "malformed_request";
       reject(id, status, code, "the request could not be parsed: " + describe(cause), method,
           request.uri(), true);
+      return;
+    }
+    if (services.drain().draining()) {
+      send(id, ErrorResponses.error(503, "shutting_down",
+          "this proxy is shutting down; retry on a new connection", id), false);
       return;
     }
     if (request.uri().startsWith(TicketResponses.PREFIX)) {
@@ -486,6 +494,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   /** The exchange ended: take the next waiting request, or read more. */
   private void done(boolean connectionUsable) {
     busy = false;
+    services.drain().finished();
     if (!connectionUsable) {
       closing = true;
       waiting.forEach(ReferenceCountUtil::release);

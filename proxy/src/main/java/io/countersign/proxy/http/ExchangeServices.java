@@ -23,6 +23,7 @@ import java.util.function.LongSupplier;
  * @param asyncRunner executes approved async holds
  * @param defaultHoldTimeout how long a hold waits when its decision names no timeout
  * @param metrics what operators monitor
+ * @param drain counts exchanges in flight, for graceful shutdown
  */
 public record ExchangeServices(
     Canonicalizer canonicalizer,
@@ -36,4 +37,5 @@ public record ExchangeServices(
     io.countersign.proxy.approval.ApprovalStore approvals,
     io.countersign.proxy.approval.AsyncApprovalRunner asyncRunner,
     java.time.Duration defaultHoldTimeout,
-    io.countersign.proxy.metrics.ExchangeMetrics metrics) {}
+    io.countersign.proxy.metrics.ExchangeMetrics metrics,
+    Drain drain) {}

@@ -73,7 +73,8 @@ class ConfigLoaderTest {
     assertEquals("sales-assistant", c.agentId());
     assertEquals(new InetSocketAddress("127.0.0.1", 8080), c.agentListen());
     assertEquals(
-        new Limits(8192, 16384, 1 << 20, Duration.ofSeconds(30), Duration.ofSeconds(60), 8),
+        new Limits(8192, 16384, 1 << 20, Duration.ofSeconds(30), Duration.ofSeconds(60), 8,
+            Duration.ofSeconds(20)),
         c.limits());
     assertEquals(Engine.OPA, c.policy().engine());
     assertNull(c.policy().opaUrl());
@@ -169,7 +170,8 @@ class ConfigLoaderTest {
 
     assertEquals(new InetSocketAddress("0.0.0.0", 9090), c.agentListen());
     assertEquals(
-        new Limits(256, 1 << 20, 0, Duration.ofMinutes(1), Duration.ofMillis(250), 128), c.limits());
+        new Limits(256, 1 << 20, 0, Duration.ofMinutes(1), Duration.ofMillis(250), 128,
+            Duration.ofSeconds(20)), c.limits());
     assertEquals(Engine.WASM, c.policy().engine());
     assertEquals(Duration.ofSeconds(2), c.policy().timeout());
     assertEquals(

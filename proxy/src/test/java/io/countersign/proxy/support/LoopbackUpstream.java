@@ -26,6 +26,7 @@ public final class LoopbackUpstream implements AutoCloseable {
   private final ExecutorService pool = Executors.newFixedThreadPool(8);
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final CountDownLatch release = new CountDownLatch(1);
+  private final CountDownLatch releaseHeld = new CountDownLatch(1);
 
   /**
    * One request as the upstream saw it.
@@ -63,6 +64,13 @@ public final class LoopbackUpstream implements AutoCloseable {
       ex.close();
       return;
     }
+    if (ex.getRequestURI().getPath().contains("/held")) {
+      try {
+        releaseHeld.await(60, TimeUnit.SECONDS); // answers normally once the test releases it
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     byte[] out = ("{\"ok\":true,\"method\":\"" + ex.getRequestMethod() + "\",\"id\":\"n-1\"}")
         .getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -75,6 +83,11 @@ public final class LoopbackUpstream implements AutoCloseable {
       ex.getResponseBody().write(out);
     }
     ex.close();
+  }
+
+  /** Lets requests to paths containing /held answer. */
+  public void releaseHeld() {
+    releaseHeld.countDown();
   }
 
   /** The upstream's base URL. */
@@ -90,6 +103,7 @@ public final class LoopbackUpstream implements AutoCloseable {
   @Override
   public void close() {
     release.countDown();
+    releaseHeld.countDown();
     server.stop(0);
     pool.shutdownNow();
   }

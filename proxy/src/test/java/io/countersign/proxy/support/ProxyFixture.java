@@ -91,7 +91,8 @@ public final class ProxyFixture implements AutoCloseable {
 
   /** Default limits, small enough to test. */
   public static ProxyConfig.Limits limits() {
-    return new ProxyConfig.Limits(4096, 8192, 64 * 1024, Duration.ofSeconds(5), Duration.ofSeconds(60), 8);
+    return new ProxyConfig.Limits(4096, 8192, 64 * 1024, Duration.ofSeconds(5), Duration.ofSeconds(60), 8,
+        Duration.ofSeconds(10));
   }
 
   /** Default upstream settings. */
