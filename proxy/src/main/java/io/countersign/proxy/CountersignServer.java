@@ -103,6 +103,12 @@ public final class CountersignServer implements AutoCloseable {
       ProxyConfig.Approvals ap = config.approvals();
       ApproverDirectory approvers = ap.approversFile() == null
           ? ApproverDirectory.empty() : ApproverDirectory.load(ap.approversFile());
+      if (ap.oidc() != null) {
+        ProxyConfig.Oidc o = ap.oidc();
+        approvers = approvers.withOidc(new io.countersign.proxy.approval.OidcApprovers(
+            new io.countersign.proxy.approval.OidcApprovers.Settings(o.issuer(), o.audience(),
+                o.jwksUrl(), o.nameClaim(), o.groupsClaim())));
+      }
       List<ApprovalNotifier> notifiers = notifiers(ap, env, ledger, clock);
       approvals = new ApprovalStore(ledger, clock, ap.maxPending(), ap.maxHeldConnections(), notifiers);
       closeInReverse.add(approvals);

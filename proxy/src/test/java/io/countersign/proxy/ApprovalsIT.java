@@ -342,7 +342,7 @@ class ApprovalsIT {
       ProxyConfig.Approvals approvals = new ProxyConfig.Approvals(approversFile(tmp), 100, 100,
           Duration.ofMinutes(30), "https://countersign-admin.example",
           List.of(new ProxyConfig.Webhook(base + "/generic", "HOOK_SECRET")),
-          List.of(new ProxyConfig.Webhook(base + "/slack", null)));
+          List.of(new ProxyConfig.Webhook(base + "/slack", null)), null);
       ProxyConfig c = ProxyFixture.withApprovals(ProxyFixture.config(Engine.WASM, null, upstream.url(),
           tmp.resolve("ledger"), ProxyFixture.upstreamSettings(Duration.ofSeconds(5)), ProxyFixture.limits()),
           approvals);

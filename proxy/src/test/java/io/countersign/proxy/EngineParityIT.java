@@ -61,7 +61,8 @@ class EngineParityIT {
 
   /** The agent-visible status and the recorded decision, without what differs by engine. */
   private static JsonNode decide(ProxyFixture proxy, Call c) {
-    HttpResponse<String> r = proxy.send(c.method(), c.path(), c.body());
+    // async, so a held request answers 202 at once instead of waiting for an approver
+    HttpResponse<String> r = proxy.send(c.method(), c.path(), c.body(), "Prefer", "respond-async");
     String id = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
     JsonNode decided = proxy.awaitLedger(id, 1).get(0);
     com.fasterxml.jackson.databind.node.ObjectNode out = ProxyFixture.json("{}").deepCopy();

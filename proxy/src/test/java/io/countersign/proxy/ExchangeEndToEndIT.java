@@ -151,20 +151,21 @@ class ExchangeEndToEndIT {
 
   @ParameterizedTest
   @EnumSource(Engine.class)
-  void heldRequestIsAnsweredApprovalRequiredAndNeverForwarded(Engine engine) {
+  void heldRequestIsNeverForwardedBeforeApproval(Engine engine) {
     ProxyFixture proxy = proxies.get(engine);
-    HttpResponse<String> r = proxy.send("PATCH", "/crm/v3/deals/42", "{\"discount_pct\": 30}");
-    assertEquals(403, r.statusCode());
+    HttpResponse<String> r = proxy.send("PATCH", "/crm/v3/deals/42", "{\"discount_pct\": 30}",
+        "Prefer", "respond-async");
+    assertEquals(202, r.statusCode(), r.body());
     JsonNode body = ProxyFixture.json(r.body());
-    assertEquals("approval_required", body.path("error").asText());
-    assertEquals("hold", body.path("action").asText());
-    assertEquals("crm.deal_discount_over_limit", body.path("rule").asText());
+    assertEquals("pending", body.path("status").asText());
     assertTrue(body.path("message").asText().startsWith("approval required"));
     assertEquals(0, newlyReceived().size());
     List<JsonNode> events = proxy.awaitLedger(body.path("exchange_id").asText(), 2);
-    assertEquals("sales-managers",
-        events.get(0).path("body").path("decision").path("obligations").path("approval").path("group").asText());
-    assertEquals("hold_refused", events.get(1).path("body").path("outcome").asText());
+    JsonNode decision = events.get(0).path("body").path("decision");
+    assertEquals("hold", decision.path("action").asText());
+    assertEquals("crm.deal_discount_over_limit", decision.path("rule").asText());
+    assertEquals("sales-managers", decision.path("obligations").path("approval").path("group").asText());
+    assertEquals("approval.opened", events.get(1).path("type").asText());
   }
 
   @ParameterizedTest

@@ -41,14 +41,21 @@ import java.util.regex.Pattern;
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern ONE = Pattern.compile("/v1/approvals/([0-9a-f-]{36})");
+  private static final Pattern ONE = Pattern.compile("/v1/approvals/([^/]+)");
   private static final java.util.concurrent.Executor SCRAPER =
       java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "countersign-metrics-scrape");
         t.setDaemon(true);
         return t;
       });
-  private static final Pattern VOTE = Pattern.compile("/v1/approvals/([0-9a-f-]{36})/(approve|deny)");
+  /** Token checks may fetch an IdP's keys (OIDC), so they run here, never on an event loop. */
+  private static final java.util.concurrent.Executor AUTH =
+      java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "countersign-admin-auth");
+        t.setDaemon(true);
+        return t;
+      });
+  private static final Pattern VOTE = Pattern.compile("/v1/approvals/([^/]+)/(approve|deny)");
 
   private final ApprovalStore approvals;
   private final ApproverDirectory approvers;
@@ -113,9 +120,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       send(ctx, error(404, "not_found", "no admin endpoint " + path), keepAlive);
       return;
     }
+    String authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+    req.retain();
+    java.util.concurrent.CompletableFuture.supplyAsync(() -> approvers.authenticate(authorization), AUTH)
+        .whenComplete((who, err) -> ctx.executor().execute(() -> {
+          try {
+            authenticated(ctx, req, uri, keepAlive, err == null ? who.orElse(null) : null);
+          } finally {
+            req.release();
+          }
+        }));
+  }
+
+  /** The approvals API, once the caller is known (or not). Runs on the event loop. */
+  private void authenticated(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder uri,
+      boolean keepAlive, Approver who) {
+    String path = uri.path();
+    String method = req.method().name();
     Matcher vote = VOTE.matcher(path);
     String approvalId = vote.matches() ? vote.group(1) : null;
-    Approver who = approvers.authenticate(req.headers().get(HttpHeaderNames.AUTHORIZATION)).orElse(null);
     if (who == null) {
       ApprovalRefusedException e = new ApprovalRefusedException(401, "bad_token",
           "a valid approver bearer token is required");
@@ -128,13 +151,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     if (path.equals("/v1/approvals") && method.equals("GET")) {
-      send(ctx, json(200, list(uri.parameters())), keepAlive);
+      send(ctx, json(200, list(uri.parameters(), who)), keepAlive);
       return;
     }
     Matcher one = ONE.matcher(path);
     if (one.matches() && method.equals("GET")) {
-      send(ctx, approvals.get(one.group(1)).map(a -> json(200, detail(a)))
-          .orElseGet(() -> error(404, "no_such_approval", "no approval " + one.group(1))), keepAlive);
+      // an approver sees only the holds of their groups (a hold's request may carry customer data)
+      send(ctx, approvals.get(one.group(1)).filter(a -> who.groups().contains(a.terms().group()))
+          .map(a -> json(200, detail(a)))
+          .orElseGet(() -> error(404, "no_such_approval", "no approval " + one.group(1)
+              + " for your groups")), keepAlive);
       return;
     }
     if (approvalId != null && method.equals("POST")) {
@@ -179,8 +205,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     send(ctx, error(405, "method_not_allowed", method + " is not served on " + path), keepAlive);
   }
 
-  private ObjectNode list(Map<String, List<String>> q) {
-    Predicate<PendingApproval> f = a -> matches(q, "group", a.terms().group())
+  private ObjectNode list(Map<String, List<String>> q, Approver who) {
+    Predicate<PendingApproval> f = a -> who.groups().contains(a.terms().group())
+        && matches(q, "group", a.terms().group())
         && matches(q, "route", a.request().route().name())
         && matches(q, "risk", a.decision().path("risk").asText())
         && matches(q, "agent", a.request().caller().agent())

@@ -9,4 +9,7 @@ public interface ApprovalNotifier {
    * @param group the group to notify (the hold's own, or its escalation group)
    */
   void opened(PendingApproval approval, String group);
+
+  /** Stops background work (retries). */
+  default void close() {}
 }

@@ -88,6 +88,11 @@ public final class ApprovalRecovery {
         LOG.error("approval {} cannot be restored and will not be executed: {}", entry.getKey(), e.getMessage());
         continue;
       }
+      boolean ended = s.status != ApprovalStatus.PENDING && s.status != ApprovalStatus.APPROVED;
+      if (ended && a.expiresAt().plus(ApprovalStore.TICKET_RETENTION).isBefore(clock.instant())) {
+        a.request().release(); // long over: its ticket is no longer served (the ledger keeps it)
+        continue;
+      }
       s.votes.forEach(a::addApproval);
       if (s.denial != null) {
         a.denial(s.denial);
@@ -178,7 +183,9 @@ public final class ApprovalRecovery {
     JsonNode resp = b.path("response");
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     resp.path("headers").properties().forEach(h -> {
-      if (!"[redacted]".equals(h.getValue().asText()) && !h.getKey().equals("content-length")) {
+      if (!"[redacted]".equals(h.getValue().asText())
+          && !java.util.Set.of("content-length", "connection", "keep-alive", "transfer-encoding",
+              "te", "trailer", "upgrade", "proxy-authenticate").contains(h.getKey())) {
         headers.add(new SimpleImmutableEntry<>(h.getKey(), h.getValue().asText()));
       }
     });

@@ -50,6 +50,9 @@ public final class ApprovalStore implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
+  /** How long an ended hold stays in memory (the ledger keeps it for good). */
+  public static final Duration TICKET_RETENTION = Duration.ofHours(1);
+
   private int pendingAsync;
   private int pendingSync;
   private volatile Listener listener = new Listener() {};
@@ -139,12 +142,16 @@ public final class ApprovalStore implements AutoCloseable {
     long delay = Math.max(0, Duration.between(clock.instant(), a.expiresAt()).toMillis());
     timer.schedule(() -> expire(a.id()), delay, TimeUnit.MILLISECONDS);
     ApprovalTerms t = a.terms();
-    if (t.escalateGroup() != null && t.escalateAfter().compareTo(t.timeout()) < 0) {
-      timer.schedule(() -> {
-        if (a.status() == ApprovalStatus.PENDING) {
-          notifiers.forEach(n -> n.opened(a, t.escalateGroup()));
-        }
-      }, t.escalateAfter().toMillis(), TimeUnit.MILLISECONDS);
+    if (t.escalateGroup() != null) {
+      // counted from the hold's opening, so a restart neither repeats nor delays it
+      long escalateIn = Duration.between(clock.instant(), a.openedAt().plus(t.escalateAfter())).toMillis();
+      if (escalateIn >= 0 && escalateIn < delay) {
+        timer.schedule(() -> {
+          if (a.status() == ApprovalStatus.PENDING) {
+            notifiers.forEach(n -> n.opened(a, t.escalateGroup()));
+          }
+        }, escalateIn, TimeUnit.MILLISECONDS);
+      }
     }
   }
 
@@ -199,8 +206,9 @@ public final class ApprovalStore implements AutoCloseable {
     EventType type = approve ? EventType.APPROVAL_APPROVED : EventType.APPROVAL_DENIED;
     return ledger.append(LedgerEvent.of(type, a.exchangeId(), now, body)).handle((idx, err) -> {
       if (err != null) {
-        // the vote is not on record: it must not take effect
-        resolve(a, ApprovalStatus.DENIED, List.of(), "an approval event could not be recorded");
+        // the vote is not on record, so it must not take effect: the hold ends denied (fail
+        // closed), whether or not this vote would have resolved it
+        forceDeny(a, "a vote could not be recorded in the ledger");
         throw new ApprovalRefusedException(503, "ledger_unavailable",
             "the ledger cannot record this vote; the hold is denied: " + err.getMessage());
       }
@@ -211,6 +219,9 @@ public final class ApprovalStore implements AutoCloseable {
         PendingApproval.Resolution res = new PendingApproval.Resolution(a.status(), by, reason);
         listener.resolved(a, res, true);
         a.resolution().complete(res);
+        if (res.status() != ApprovalStatus.APPROVED || a.mode() == HoldMode.SYNC) {
+          retire(a); // an approved async hold retires once executed (completed)
+        }
       }
       return a;
     });
@@ -262,6 +273,20 @@ public final class ApprovalStore implements AutoCloseable {
     refusal(a, who, e);
   }
 
+  /** Ends a hold denied without a journaled vote (the ledger failed); completes its resolution. */
+  private void forceDeny(PendingApproval a, String reason) {
+    synchronized (this) {
+      if (a.status().isOpen()) {
+        count(a.mode(), -1);
+      }
+      a.status(ApprovalStatus.DENIED);
+    }
+    PendingApproval.Resolution res = new PendingApproval.Resolution(ApprovalStatus.DENIED, List.of(), reason);
+    listener.resolved(a, res, false);
+    a.resolution().complete(res); // no-op if it already completed
+    retire(a);
+  }
+
   /** Times a hold out (its on_timeout is deny). */
   void expire(String id) {
     PendingApproval a = approvals.get(id);
@@ -300,6 +325,7 @@ public final class ApprovalStore implements AutoCloseable {
           PendingApproval.Resolution res = new PendingApproval.Resolution(to, by, reason);
           listener.resolved(a, res, false);
           a.resolution().complete(res);
+          retire(a);
         });
   }
 
@@ -319,6 +345,17 @@ public final class ApprovalStore implements AutoCloseable {
     a.result(result);
     a.status(ApprovalStatus.COMPLETED);
     a.request().release();
+    retire(a);
+  }
+
+  /**
+   * An ended hold stays in memory for {@link #TICKET_RETENTION} (its ticket, and a late or replayed
+   * vote answered 409 and journaled against it), then is dropped; the ledger keeps it for good.
+   */
+  private void retire(PendingApproval a) {
+    if (!timer.isShutdown()) {
+      timer.schedule(() -> forget(a.id()), TICKET_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
+    }
   }
 
   /** One hold by id. */
@@ -385,5 +422,6 @@ public final class ApprovalStore implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+    notifiers.forEach(ApprovalNotifier::close);
   }
 }

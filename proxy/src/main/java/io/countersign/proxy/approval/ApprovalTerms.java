@@ -61,6 +61,9 @@ public record ApprovalTerms(
       if (escGroup == null || escAfter == null) {
         throw new IllegalArgumentException("approval.escalate needs group and after");
       }
+      if (escAfter.compareTo(timeout) >= 0) {
+        throw new IllegalArgumentException("approval.escalate.after must be shorter than the timeout");
+      }
     }
     return new ApprovalTerms(group, quorum, timeout, onTimeout, escGroup, escAfter);
   }

@@ -33,14 +33,21 @@ public final class ApproverDirectory {
   private record Entry(Approver approver, byte[] tokenSha256) {}
 
   private final List<Entry> entries;
+  private final OidcApprovers oidc;
 
-  private ApproverDirectory(List<Entry> entries) {
+  private ApproverDirectory(List<Entry> entries, OidcApprovers oidc) {
     this.entries = List.copyOf(entries);
+    this.oidc = oidc;
+  }
+
+  /** This directory, also accepting OIDC JWTs verified by {@code oidc}. */
+  public ApproverDirectory withOidc(OidcApprovers oidc) {
+    return new ApproverDirectory(entries, oidc);
   }
 
   /** No approvers: every approval call is refused. */
   public static ApproverDirectory empty() {
-    return new ApproverDirectory(List.of());
+    return new ApproverDirectory(List.of(), null);
   }
 
   /**
@@ -79,15 +86,27 @@ public final class ApproverDirectory {
       }
       entries.add(new Entry(new Approver(name, Set.copyOf(groups)), HexFormat.of().parseHex(hash)));
     }
-    return new ApproverDirectory(entries);
+    return new ApproverDirectory(entries, null);
   }
 
-  /** The approver whose token is in {@code authorization} ("Bearer TOKEN"), if any. */
+  /**
+   * The approver whose token is in {@code authorization} ("Bearer TOKEN"), if any: a static token
+   * from the file, or (when configured) an OIDC JWT. May fetch the IdP's keys: not for event loops.
+   */
   public Optional<Approver> authenticate(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return Optional.empty();
     }
-    byte[] presented = sha256(authorization.substring(7).strip());
+    String token = authorization.substring(7).strip();
+    Optional<Approver> fromFile = fromFile(token);
+    if (fromFile.isPresent() || oidc == null || token.chars().filter(c -> c == '.').count() != 2) {
+      return fromFile;
+    }
+    return oidc.authenticate(token);
+  }
+
+  private Optional<Approver> fromFile(String token) {
+    byte[] presented = sha256(token);
     Approver found = null;
     for (Entry e : entries) {
       if (MessageDigest.isEqual(e.tokenSha256(), presented) && found == null) {

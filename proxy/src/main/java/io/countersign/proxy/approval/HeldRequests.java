@@ -111,7 +111,7 @@ public final class HeldRequests {
     String query = n.path("query").isNull() ? null : n.path("query").asText(null);
     return new CanonicalRequest(n.path("method").asText(), match.route(), path,
         n.path("upstream_path").asText(), new QueryCanonicalizer.CanonicalQuery(query, Map.of()),
-        List.copyOf(headers), buf, null, sha, caller);
+        List.copyOf(headers), buf, null, sha, caller, "async".equals(n.path("mode").asText()));
   }
 
   private static String text(JsonNode n, String field) {

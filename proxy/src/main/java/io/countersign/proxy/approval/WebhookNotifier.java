@@ -125,7 +125,8 @@ public final class WebhookNotifier implements ApprovalNotifier {
     ObjectNode p = JSON.createObjectNode();
     if (kind == Kind.SLACK) {
       StringBuilder text = new StringBuilder()
-          .append(":raised_hand: *Approval needed* (").append(group).append(", ")
+          .append(group.equals(a.terms().group()) ? ":raised_hand: *Approval needed* ("
+              : ":rotating_light: *Escalated: approval still needed* (").append(group).append(", ")
           .append(d.path("risk").asText()).append(" risk)\n")
           .append('`').append(r.method()).append(' ').append(r.path()).append("` by agent ")
           .append(r.caller().agent());
@@ -142,7 +143,7 @@ public final class WebhookNotifier implements ApprovalNotifier {
       }
       p.put("text", text.toString());
     } else {
-      p.put("type", "approval.opened");
+      p.put("type", group.equals(a.terms().group()) ? "approval.opened" : "approval.escalated");
       p.put("approval_id", a.id());
       p.put("exchange_id", a.exchangeId());
       p.put("group", group);
@@ -179,6 +180,7 @@ public final class WebhookNotifier implements ApprovalNotifier {
   }
 
   /** Stops retrying. */
+  @Override
   public void close() {
     retries.shutdownNow();
   }

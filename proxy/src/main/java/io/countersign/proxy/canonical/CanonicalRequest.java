@@ -24,6 +24,8 @@ import java.util.Map;
  * @param bodyJson the parsed body when it is JSON, else null
  * @param bodySha256 hex SHA-256 of {@code body}
  * @param caller who is calling and why
+ * @param respondAsync the agent asked (Prefer: respond-async) for a ticket if the request is held;
+ *     that preference is for the proxy and is not forwarded
  */
 public record CanonicalRequest(
     String method,
@@ -35,7 +37,8 @@ public record CanonicalRequest(
     ByteBuf body,
     JsonNode bodyJson,
     String bodySha256,
-    CallerIdentity caller) {
+    CallerIdentity caller,
+    boolean respondAsync) {
 
   /** The request target sent upstream: path plus canonical query. */
   public String upstreamTarget() {

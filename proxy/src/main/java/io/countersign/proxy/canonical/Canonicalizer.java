@@ -144,6 +144,27 @@ public final class Canonicalizer {
     }
     CallerIdentity caller = caller(in);
     List<Map.Entry<String, String>> headers = forwardedHeaders(in, match);
+    boolean respondAsync = false;
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.get(i).getKey().equals("prefer")) {
+        List<String> kept = new ArrayList<>();
+        for (String pref : headers.get(i).getValue().split(",")) {
+          if (pref.strip().equalsIgnoreCase("respond-async")) {
+            respondAsync = true;
+          } else if (!pref.isBlank()) {
+            kept.add(pref.strip());
+          }
+        }
+        List<Map.Entry<String, String>> copy = new ArrayList<>(headers);
+        if (kept.isEmpty()) {
+          copy.remove(i);
+        } else {
+          copy.set(i, new SimpleImmutableEntry<>("prefer", String.join(", ", kept)));
+        }
+        headers = List.copyOf(copy);
+        break;
+      }
+    }
     ByteBuf body = request.content();
     JsonNode json = parseJsonBody(in.get("content-type"), body);
     String sha = sha256(body);
@@ -157,7 +178,8 @@ public final class Canonicalizer {
         body.retainedSlice(),
         json,
         sha,
-        caller);
+        caller,
+        respondAsync);
   }
 
   private String prefixes() {

@@ -94,7 +94,8 @@ public final class ConfigLoader {
         "max_held_connections",
         "default_timeout",
         "public_url",
-        "notify");
+        "notify",
+        "oidc");
     Path approvers = n.hasNonNull("approvers_file") ? path(n, "approvals.approvers_file", null) : null;
     if (approvers != null && !Files.isReadable(approvers)) {
       throw fail("approvals.approvers_file", "is " + approvers + ", not a readable file",
@@ -113,7 +114,28 @@ public final class ConfigLoader {
         duration(n, "approvals.default_timeout", Duration.ofMinutes(30)),
         publicUrl,
         webhooks(notify.get("webhooks"), "approvals.notify.webhooks"),
-        webhooks(notify.get("slack"), "approvals.notify.slack"));
+        webhooks(notify.get("slack"), "approvals.notify.slack"),
+        oidc(n.get("oidc")));
+  }
+
+  private ProxyConfig.Oidc oidc(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    allowOnly(n, "approvals.oidc.", "issuer", "audience", "jwks_url", "name_claim", "groups_claim");
+    String jwks = requiredText(n, "approvals.oidc.jwks_url");
+    URI u = uri("approvals.oidc.jwks_url", jwks);
+    if (!"https".equals(u.getScheme()) && !"127.0.0.1".equals(u.getHost())
+        && !"localhost".equals(u.getHost())) {
+      throw fail("approvals.oidc.jwks_url", "is '" + jwks + "'",
+          "use https (plain http only for a loopback IdP)");
+    }
+    return new ProxyConfig.Oidc(
+        requiredText(n, "approvals.oidc.issuer"),
+        requiredText(n, "approvals.oidc.audience"),
+        jwks,
+        text(n, "approvals.oidc.name_claim", "email"),
+        text(n, "approvals.oidc.groups_claim", "groups"));
   }
 
   private List<ProxyConfig.Webhook> webhooks(JsonNode n, String key) {

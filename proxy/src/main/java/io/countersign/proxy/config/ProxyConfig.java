@@ -40,6 +40,7 @@ public record ProxyConfig(
    * @param publicUrl the admin port's URL as approvers reach it, for links in notifications
    * @param webhooks generic JSON webhooks notified when a hold opens
    * @param slack Slack incoming webhooks notified when a hold opens
+   * @param oidc OIDC approvers (JWTs checked against a JWKS), or null for static tokens only
    */
   public record Approvals(
       Path approversFile,
@@ -48,7 +49,20 @@ public record ProxyConfig(
       Duration defaultTimeout,
       String publicUrl,
       List<Webhook> webhooks,
-      List<Webhook> slack) {}
+      List<Webhook> slack,
+      Oidc oidc) {}
+
+  /**
+   * OIDC approvers.
+   *
+   * @param issuer the exact issuer ({@code iss})
+   * @param audience the audience that must be in {@code aud}
+   * @param jwksUrl the IdP's signing keys
+   * @param nameClaim the claim naming the approver
+   * @param groupsClaim the claim listing the approver's groups
+   */
+  public record Oidc(String issuer, String audience, String jwksUrl, String nameClaim,
+      String groupsClaim) {}
 
   /**
    * A notification target.

@@ -283,12 +283,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     if ("async".equals(x.decision().obligations().path("approval").path("mode").asText())) {
       return true;
     }
-    for (var h : x.request().headers()) {
-      if (h.getKey().equals("prefer") && h.getValue().toLowerCase(Locale.ROOT).contains("respond-async")) {
-        return true;
-      }
-    }
-    return false;
+    return x.request().respondAsync();
   }
 
   /** A sync hold ended: forward on approval, else answer why not. */
@@ -468,7 +463,9 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void send(String id, FullHttpResponse response, boolean keepAlive) {
-    response.headers().set(EXCHANGE_ID_HEADER, id);
+    if (!response.headers().contains(EXCHANGE_ID_HEADER)) {
+      response.headers().set(EXCHANGE_ID_HEADER, id);
+    }
     if (headRequest && response.content().isReadable()) {
       // a response to HEAD has no body (RFC 9110 9.3.2); Content-Length still says its size
       response.content().clear();

@@ -38,6 +38,12 @@ final class TicketResponses {
       return ErrorResponses.error(404, "no_such_ticket", "no ticket " + id, null);
     }
     ApprovalStatus status = a.status();
+    FullHttpResponse out = body(a, status);
+    out.headers().set(AgentExchangeHandler.EXCHANGE_ID_HEADER, a.exchangeId());
+    return out;
+  }
+
+  private static FullHttpResponse body(PendingApproval a, ApprovalStatus status) {
     ObjectNode body = JSON.createObjectNode();
     body.put("ticket", a.id());
     body.put("exchange_id", a.exchangeId());

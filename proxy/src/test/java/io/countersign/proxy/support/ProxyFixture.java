@@ -80,7 +80,7 @@ public final class ProxyFixture implements AutoCloseable {
   /** Approval settings with {@code approversFile} (or none) and small bounds. */
   public static ProxyConfig.Approvals approvals(Path approversFile) {
     return new ProxyConfig.Approvals(approversFile, 1000, 1000, Duration.ofMinutes(30),
-        "http://admin.example", List.of(), List.of());
+        "http://admin.example", List.of(), List.of(), null);
   }
 
   /** {@code base} with other approval settings. */
