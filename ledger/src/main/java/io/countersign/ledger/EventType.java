@@ -33,7 +33,18 @@ public enum EventType {
   /** An attempt to approve or deny was refused (bad token, wrong group, self-approval ...). */
   APPROVAL_REFUSED("approval.refused"),
   /** A notification about a hold was delivered, or finally failed after its retries. */
-  APPROVAL_NOTIFIED("approval.notified");
+  APPROVAL_NOTIFIED("approval.notified"),
+  /** A new policy revision is in force (reload by file change or admin call). */
+  POLICY_RELOADED("policy.reloaded"),
+  /** A reload was refused (the candidate does not compile); the old policy stays in force. */
+  POLICY_RELOAD_REFUSED("policy.reload_refused"),
+  /** The shadow (candidate) policy decided differently from the enforced one; never enforced. */
+  POLICY_SHADOW_DISAGREED("policy.shadow_disagreed"),
+  /**
+   * The ledger itself deleted whole old roll cycles under its retention setting: which files, and
+   * where the chain now starts (so {@code verify} can tell retention from tampering).
+   */
+  LEDGER_RETENTION("ledger.retention");
 
   private final String wireName;
 

@@ -4,11 +4,9 @@ import io.countersign.ledger.ChronicleLedger;
 import io.countersign.ledger.Ledger;
 import io.countersign.ledger.LedgerOptions;
 import io.countersign.policy.ManagedOpa;
-import io.countersign.policy.OpaServerEngine;
 import io.countersign.policy.PolicyEngine;
-import io.countersign.policy.PolicyRevision;
-import io.countersign.policy.WasmEngine;
 import io.countersign.proxy.admin.AdminChannelInitializer;
+import io.countersign.proxy.admin.PolicyAdmin;
 import io.countersign.proxy.approval.ApprovalNotifier;
 import io.countersign.proxy.approval.ApprovalRecovery;
 import io.countersign.proxy.approval.ApprovalStore;
@@ -20,7 +18,12 @@ import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ProxyConfig;
 import io.countersign.proxy.exchange.ExchangeRecords;
 import io.countersign.proxy.http.AgentChannelInitializer;
+import io.countersign.policy.SwappablePolicyEngine;
 import io.countersign.proxy.http.Drain;
+import io.countersign.proxy.policyload.LoadedPolicy;
+import io.countersign.proxy.policyload.PolicyLoader;
+import io.countersign.proxy.policyload.PolicyReloader;
+import io.countersign.proxy.policyload.PolicyWatcher;
 import io.countersign.proxy.http.ExchangeServices;
 import io.countersign.proxy.metrics.ExchangeMetrics;
 import io.countersign.proxy.route.RouteTable;
@@ -53,8 +56,9 @@ public final class CountersignServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CountersignServer.class);
 
   private final List<AutoCloseable> closeInReverse = new ArrayList<>();
-  private final PolicyEngine policy;
-  private final ManagedOpa managedOpa;
+  private final SwappablePolicyEngine policy;
+  private final PolicyEngine shadow;
+  private PolicyReloader reloader;
   private final Ledger ledger;
   private final EventLoopGroup group;
   private final Channel agentChannel;
@@ -69,28 +73,28 @@ public final class CountersignServer implements AutoCloseable {
     try {
       RouteTable routes = RouteTable.from(config.routes(), env);
       ProxyConfig.Policy p = config.policy();
-      ManagedOpa opa = null;
-      if (p.engine() == ProxyConfig.Engine.OPA) {
-        String url = p.opaUrl();
-        if (url == null) {
-          opa = ManagedOpa.start(p.opaBinary(), p.regoDir());
-          closeInReverse.add(opa);
-          url = opa.url();
+      PolicyLoader loader = new PolicyLoader(p, clock);
+      LoadedPolicy first = loader.load(p.regoDir());
+      closeInReverse.add(() -> {
+        if (reloader == null) {
+          first.close(); // startup failed before the reloader took it over
         }
-        policy = new OpaServerEngine(
-            url, PolicyRevision.ofDirectory(p.regoDir()), p.timeout(), 4, 1024);
-      } else {
-        Path work = Files.createTempDirectory("countersign-wasm");
-        try {
-          policy = WasmEngine.fromDirectory(p.opaBinary(), p.regoDir(), work);
-        } finally {
-          deleteTree(work); // the bundle is in memory now
-        }
-      }
-      managedOpa = opa;
-      closeInReverse.add(policy);
+      });
+      policy = new SwappablePolicyEngine(first.engine());
       ledger = ChronicleLedger.open(config.ledgerDir(), LedgerOptions.defaults());
       closeInReverse.add(ledger);
+      reloader = new PolicyReloader(loader, first, policy, p.regoDir(), ledger, clock, drainTimeout);
+      closeInReverse.add(reloader);
+      if (p.watch()) {
+        closeInReverse.add(new PolicyWatcher(p.regoDir(), reloader));
+      }
+      if (p.shadowRegoDir() != null) {
+        LoadedPolicy candidate = new PolicyLoader(p, clock).load(p.shadowRegoDir());
+        closeInReverse.add(candidate);
+        shadow = candidate.engine();
+      } else {
+        shadow = null;
+      }
       Transport transport = Transport.detect();
       group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
       closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
@@ -113,6 +117,7 @@ public final class CountersignServer implements AutoCloseable {
       approvals = new ApprovalStore(ledger, clock, ap.maxPending(), ap.maxHeldConnections(), notifiers);
       closeInReverse.add(approvals);
       metrics = new ExchangeMetrics();
+      reloader.listener(r -> metrics.reload(r.reloaded()));
       approvals.listener(new ApprovalStore.Listener() {
         @Override
         public void opened(io.countersign.proxy.approval.PendingApproval a) {
@@ -151,15 +156,17 @@ public final class CountersignServer implements AutoCloseable {
           runner,
           ap.defaultTimeout(),
           metrics,
-          drain);
+          drain,
+          shadow);
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
       readiness.put("ledger_writable", ledger::isWritable);
-      readiness.put("policy_engine", managedOpa == null ? () -> true : managedOpa::isHealthy);
+      readiness.put("policy_engine", () -> reloader.current().healthy());
       adminChannel = new ServerBootstrap()
           .group(group)
           .channel(transport.serverChannel())
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new AdminChannelInitializer(approvals, approvers, readiness, metrics::scrape, clock))
+          .childHandler(new AdminChannelInitializer(approvals, approvers, readiness, metrics::scrape,
+              new PolicyAdmin(reloader, policy), clock))
           .bind(config.adminListen())
           .syncUninterruptibly()
           .channel();
@@ -203,14 +210,6 @@ public final class CountersignServer implements AutoCloseable {
       return files.mapToLong(f -> f.toFile().length()).sum();
     } catch (IOException e) {
       return -1;
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 
@@ -260,9 +259,14 @@ public final class CountersignServer implements AutoCloseable {
     return policy;
   }
 
-  /** The OPA this sidecar supervises, or null when it uses an external OPA or wasm. */
+  /** The OPA this sidecar supervises now, or null when it uses an external OPA or wasm. */
   public ManagedOpa managedOpa() {
-    return managedOpa;
+    return reloader.current().opa();
+  }
+
+  /** Reloads the policy folder; see {@link PolicyReloader}. Blocking. */
+  public PolicyReloader.Result reloadPolicy() {
+    return reloader.reload("api", false);
   }
 
   /** The ledger. */

@@ -21,17 +21,21 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
   private final Map<String, BooleanSupplier> readiness;
   private final Clock clock;
   private final java.util.function.Supplier<String> metrics;
+  private final PolicyAdmin policy;
 
   /**
    * @param approvals the holds
    * @param approvers who may approve
    * @param readiness named checks behind /readyz
    * @param metrics the Prometheus exposition behind /metrics
+   * @param policy the policy in force and its reload
    * @param clock wall clock
    */
   public AdminChannelInitializer(ApprovalStore approvals, ApproverDirectory approvers,
-      Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics, Clock clock) {
+      Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics,
+      PolicyAdmin policy, Clock clock) {
     this.metrics = metrics;
+    this.policy = policy;
     this.approvals = approvals;
     this.approvers = approvers;
     this.readiness = Map.copyOf(readiness);
@@ -50,6 +54,6 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         })
         .addLast("http", new HttpServerCodec())
         .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
-        .addLast("admin", new AdminHandler(approvals, approvers, readiness, metrics, clock));
+        .addLast("admin", new AdminHandler(approvals, approvers, readiness, metrics, policy, clock));
   }
 }

@@ -62,10 +62,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final Map<String, BooleanSupplier> readiness;
   private final Clock clock;
   private final java.util.function.Supplier<String> metrics;
+  private final PolicyAdmin policy;
+
+  /** The group whose members may reload the policy. */
+  static final String POLICY_ADMINS = "policy-admins";
 
   AdminHandler(ApprovalStore approvals, ApproverDirectory approvers,
-      Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics, Clock clock) {
+      Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics,
+      PolicyAdmin policy, Clock clock) {
     this.metrics = metrics;
+    this.policy = policy;
     this.approvals = approvals;
     this.approvers = approvers;
     this.readiness = readiness;
@@ -116,7 +122,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           }));
       return;
     }
-    if (!path.startsWith("/v1/approvals")) {
+    if (!path.startsWith("/v1/approvals") && !path.startsWith("/v1/policy")) {
       send(ctx, error(404, "not_found", "no admin endpoint " + path), keepAlive);
       return;
     }
@@ -137,6 +143,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       boolean keepAlive, Approver who) {
     String path = uri.path();
     String method = req.method().name();
+    if (path.startsWith("/v1/policy")) {
+      policyApi(ctx, path, method, keepAlive, who);
+      return;
+    }
     Matcher vote = VOTE.matcher(path);
     String approvalId = vote.matches() ? vote.group(1) : null;
     if (who == null) {
@@ -203,6 +213,33 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     send(ctx, error(405, "method_not_allowed", method + " is not served on " + path), keepAlive);
+  }
+
+  private void policyApi(ChannelHandlerContext ctx, String path, String method, boolean keepAlive,
+      Approver who) {
+    if (who == null) {
+      send(ctx, error(401, "bad_token", "a valid bearer token is required"), keepAlive);
+    } else if (path.equals("/v1/policy") && method.equals("GET")) {
+      send(ctx, json(200, policy.status()), keepAlive);
+    } else if (path.equals("/v1/policy/reload") && method.equals("POST")) {
+      if (!who.groups().contains(POLICY_ADMINS)) {
+        send(ctx, error(403, "wrong_group", who.name() + " is not in group " + POLICY_ADMINS), keepAlive);
+        return;
+      }
+      java.util.concurrent.CompletableFuture.supplyAsync(policy::reload, AUTH).whenComplete((r, err) ->
+          ctx.executor().execute(() -> {
+            if (err != null) {
+              send(ctx, error(500, "reload_failed", String.valueOf(err)), keepAlive);
+            } else {
+              ObjectNode body = JSON.createObjectNode().put("reloaded", r.reloaded())
+                  .put("revision", r.revision()).put("message", r.message());
+              boolean refused = !r.reloaded() && !"unchanged".equals(r.message());
+              send(ctx, json(refused ? 422 : 200, body), keepAlive);
+            }
+          }));
+    } else {
+      send(ctx, error(404, "not_found", "no admin endpoint " + method + " " + path), keepAlive);
+    }
   }
 
   private ObjectNode list(Map<String, List<String>> q, Approver who) {

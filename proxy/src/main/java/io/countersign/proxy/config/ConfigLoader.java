@@ -181,7 +181,8 @@ public final class ConfigLoader {
   }
 
   private Policy policy(JsonNode n) {
-    allowOnly(n, "policy.", "engine", "opa_url", "opa_binary", "rego_dir", "timeout");
+    allowOnly(n, "policy.", "engine", "opa_url", "opa_binary", "rego_dir", "timeout", "cache",
+        "watch", "shadow_rego_dir");
     String engineName = text(n, "policy.engine", "opa").toUpperCase(Locale.ROOT);
     Engine engine;
     try {
@@ -208,8 +209,23 @@ public final class ConfigLoader {
           "is " + opaBinary + ", which is not an executable file",
           "run scripts/install-tools.sh opa, or set policy.opa_url to a running OPA server");
     }
+    JsonNode cache = object(n, "cache");
+    allowOnly(cache, "policy.cache.", "max_entries", "ttl");
+    JsonNode watch = n.get("watch");
+    if (watch != null && !watch.isBoolean()) {
+      throw fail("policy.watch", "is not true or false", "write watch: true to reload on file changes");
+    }
+    Path shadow = n.hasNonNull("shadow_rego_dir") ? path(n, "policy.shadow_rego_dir", null) : null;
+    if (shadow != null && !Files.isDirectory(shadow)) {
+      throw fail("policy.shadow_rego_dir", "is " + shadow + ", not a folder",
+          "point it at the candidate policy's folder, or remove it");
+    }
     return new Policy(
-        engine, opaUrl, opaBinary, regoDir, duration(n, "policy.timeout", Duration.ofMillis(500)));
+        engine, opaUrl, opaBinary, regoDir, duration(n, "policy.timeout", Duration.ofMillis(500)),
+        intIn(cache, "policy.cache.max_entries", 0, 0, 10_000_000),
+        duration(cache, "policy.cache.ttl", Duration.ofMinutes(5)),
+        watch != null && watch.asBoolean(),
+        shadow);
   }
 
   private Path ledger(JsonNode n) {

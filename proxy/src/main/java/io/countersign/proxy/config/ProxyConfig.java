@@ -108,9 +108,28 @@ public record ProxyConfig(
    * @param opaBinary the OPA binary (managed OPA and wasm builds)
    * @param regoDir the policy directory
    * @param timeout how long a decision may take before the proxy fails closed
+   * @param cacheMaxEntries decisions cached (only those the policy marks cacheable); 0 = no cache
+   * @param cacheTtl how long a cached decision may be reused
+   * @param watch reload when a file under {@code regoDir} changes
+   * @param shadowRegoDir a candidate policy evaluated beside the enforced one, never enforced; or
+   *     null
    */
   public record Policy(
-      Engine engine, String opaUrl, Path opaBinary, Path regoDir, Duration timeout) {}
+      Engine engine,
+      String opaUrl,
+      Path opaBinary,
+      Path regoDir,
+      Duration timeout,
+      int cacheMaxEntries,
+      Duration cacheTtl,
+      boolean watch,
+      Path shadowRegoDir) {
+
+    /** Without cache, watching or shadow. */
+    public Policy(Engine engine, String opaUrl, Path opaBinary, Path regoDir, Duration timeout) {
+      this(engine, opaUrl, opaBinary, regoDir, timeout, 0, Duration.ofMinutes(5), false, null);
+    }
+  }
 
   /**
    * Upstream client settings.

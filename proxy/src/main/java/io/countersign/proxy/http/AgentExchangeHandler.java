@@ -2,6 +2,7 @@ package io.countersign.proxy.http;
 
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.policy.Decision;
+import io.countersign.policy.PolicyInput;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.approval.ApprovalRefusedException;
 import io.countersign.proxy.approval.ApprovalTerms;
@@ -200,8 +201,13 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     Exchange x = new Exchange(id, services.clock().instant(), services.nanoTime().getAsLong(), canonical);
-    services.policy().evaluate(PolicyInputs.of(canonical, x.receivedAt()))
-        .whenComplete((d, err) -> onLoop(() -> decided(x, d, err, keepAlive)));
+    PolicyInput input = PolicyInputs.of(canonical, x.receivedAt());
+    services.policy().evaluate(input).whenComplete((d, err) -> onLoop(() -> {
+      decided(x, d, err, keepAlive);
+      if (services.shadow() != null && d != null) {
+        shadow(x.id(), input, d);
+      }
+    }));
   }
 
   private void decided(Exchange x, Decision d, Throwable err, boolean keepAlive) {
@@ -222,6 +228,25 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
               "the ledger cannot record this request, so it is not forwarded: " + describe(cause),
               x.id()), keepAlive);
         });
+  }
+
+  /**
+   * Evaluates the shadow policy beside the enforced decision, off the exchange's path (never
+   * awaited, never enforced); a disagreement is journaled and counted.
+   */
+  private void shadow(String exchangeId, PolicyInput input, Decision enforced) {
+    services.shadow().evaluate(input).thenAccept(s -> {
+      boolean same = s.action() == enforced.action() && s.risk() == enforced.risk()
+          && java.util.Objects.equals(s.rule(), enforced.rule());
+      services.metrics().shadow(same);
+      if (!same) {
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        body.set("enforced", services.records().decision(enforced));
+        body.set("shadow", services.records().decision(s));
+        services.ledger().append(LedgerEvent.of(io.countersign.ledger.EventType.POLICY_SHADOW_DISAGREED,
+            exchangeId, services.clock().instant(), body));
+      }
+    });
   }
 
   private void act(Exchange x, boolean keepAlive) {

@@ -24,6 +24,7 @@ import java.util.function.LongSupplier;
  * @param defaultHoldTimeout how long a hold waits when its decision names no timeout
  * @param metrics what operators monitor
  * @param drain counts exchanges in flight, for graceful shutdown
+ * @param shadow a candidate policy evaluated beside the enforced one, never enforced; or null
  */
 public record ExchangeServices(
     Canonicalizer canonicalizer,
@@ -38,4 +39,5 @@ public record ExchangeServices(
     io.countersign.proxy.approval.AsyncApprovalRunner asyncRunner,
     java.time.Duration defaultHoldTimeout,
     io.countersign.proxy.metrics.ExchangeMetrics metrics,
-    Drain drain) {}
+    Drain drain,
+    io.countersign.policy.PolicyEngine shadow) {}

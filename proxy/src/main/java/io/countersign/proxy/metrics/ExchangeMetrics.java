@@ -73,6 +73,18 @@ public final class ExchangeMetrics {
         .tag("kind", kind).register(registry).increment();
   }
 
+  /** The shadow policy agreed with the enforced one, or not. */
+  public void shadow(boolean agreed) {
+    Counter.builder("countersign_shadow_decisions").description("shadow policy decisions, by agreement")
+        .tag("agreed", Boolean.toString(agreed)).register(registry).increment();
+  }
+
+  /** A policy reload happened or was refused. */
+  public void reload(boolean reloaded) {
+    Counter.builder("countersign_policy_reloads").description("policy reloads, by result")
+        .tag("result", reloaded ? "reloaded" : "refused").register(registry).increment();
+  }
+
   /** A hold opened. */
   public void holdOpened(String mode) {
     Counter.builder("countersign_approvals_opened").description("holds opened").tag("mode", mode)

@@ -1,0 +1,97 @@
+package io.countersign.policy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A decision cache (Caffeine) in front of an engine, for decisions the policy marks {@code
+ * "cacheable": true}. The key is the SHA-256 of the whole input without {@code context} (time and
+ * spend counters); so a policy may mark a decision cacheable only when it reads neither. Holds and
+ * fail-closed decisions are never cached. One cache per engine instance: a reload builds a new
+ * engine, so a new policy never answers from the old one's cache. Thread-safe.
+ */
+public final class CachingPolicyEngine implements PolicyEngine {
+  private final PolicyEngine engine;
+  private final Cache<String, Decision> cache;
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+
+  /**
+   * @param engine the engine behind the cache
+   * @param maxEntries the most decisions kept
+   * @param ttl how long a decision may be reused
+   */
+  public CachingPolicyEngine(PolicyEngine engine, long maxEntries, Duration ttl) {
+    this.engine = engine;
+    this.cache = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).build();
+  }
+
+  @Override
+  public CompletionStage<Decision> evaluate(PolicyInput input) {
+    String key = key(input);
+    Decision cached = cache.getIfPresent(key);
+    if (cached != null) {
+      hits.increment();
+      return CompletableFuture.completedFuture(cached);
+    }
+    misses.increment();
+    return engine.evaluate(input).thenApply(d -> {
+      if (!d.isFailure() && d.action() != PolicyAction.HOLD
+          && d.obligations().path("cacheable").asBoolean(false)) {
+        cache.put(key, d);
+      }
+      return d;
+    });
+  }
+
+  private static String key(PolicyInput input) {
+    ObjectNode tree = PolicyJson.mapper().valueToTree(input);
+    tree.remove("context");
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(md.digest(PolicyJson.mapper().writeValueAsBytes(tree)));
+    } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Cache hits since start. */
+  public long hits() {
+    return hits.sum();
+  }
+
+  /** Cache misses since start. */
+  public long misses() {
+    return misses.sum();
+  }
+
+  @Override
+  public String name() {
+    return engine.name();
+  }
+
+  @Override
+  public String revision() {
+    return engine.revision();
+  }
+
+  @Override
+  public Map<String, Long> failClosedCounts() {
+    return engine.failClosedCounts();
+  }
+
+  @Override
+  public void close() {
+    cache.invalidateAll();
+    engine.close();
+  }
+}
