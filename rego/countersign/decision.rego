@@ -3,16 +3,19 @@
 # description: |
 #   The one entry point the proxy queries (data.countersign.decision), both on
 #   an OPA server and in the WebAssembly build. It gathers the verdicts of the
-#   workflow boundary (countersign.boundary) and of the route catalog
-#   (countersign.rules), adds the default deny when no catalog rule matched,
-#   and returns the most restrictive verdict: deny over hold over allow, then
-#   the higher risk, then boundary before catalog before default deny, then
-#   the smaller rule id, so the choice never depends on evaluation order.
+#   workflow boundary and permission scopes (countersign.boundary), of the
+#   route catalog (countersign.rules) and of the cost limits
+#   (countersign.budgets), adds the default deny when no catalog rule
+#   matched, and returns the most restrictive verdict: deny over hold over
+#   allow, then the higher risk, then boundary before catalog before budget
+#   before default deny, then the smaller rule id, so the choice never
+#   depends on evaluation order.
 #   Only builtins that the wasm target implements natively are used here and
 #   in the helper packages (see docs/policy-contract.md).
 package countersign
 
 import data.countersign.boundary
+import data.countersign.budgets
 import data.countersign.rules
 
 # METADATA
@@ -48,7 +51,7 @@ risk_rank := {"read_only": 0, "draft": 1, "low": 2, "high": 3}
 
 cost := {"read_only": 0, "draft": 1, "low": 1, "high": 1}
 
-verdicts := (boundary.denials | rules.matches) | default_deny
+verdicts := ((boundary.denials | rules.matches) | budgets.verdicts) | default_deny
 
 default_deny contains verdict if {
 	count(rules.matches) == 0
@@ -68,7 +71,9 @@ origin(v) := 0 if {
 	v in boundary.denials
 } else := 1 if {
 	v in rules.matches
-} else := 2
+} else := 2 if {
+	v in budgets.verdicts
+} else := 3
 
 # Reasons of the other verdicts with the winning action, so a denial names every cause.
 other_reasons := sort({reason |
@@ -83,9 +88,17 @@ approval := {"approval": winner.approval} if winner.action == "hold"
 
 else := {}
 
-rollback := {"rollback": winner.rollback} if winner.rollback
+# A hold that is not the catalog's (a spend limit) still forwards the catalog
+# rule's mutation once approved, so it carries that rule's rollback.
+rollback := {"rollback": winner.rollback} if {
+	winner.rollback
+} else := {"rollback": catalog_rollback} if {
+	winner.action != "deny"
+}
 
 else := {}
+
+catalog_rollback := sort([v.rollback | some v in rules.matches; v.action != "deny"; v.rollback])[0]
 
 request_line := concat("", [input.request.method, " ", input.request.route, input.request.upstream_path]) if {
 	is_string(input.request.method)

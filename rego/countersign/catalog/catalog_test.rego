@@ -88,7 +88,96 @@ test_catalog_agents_name_known_routes_when_listed if {
 
 test_catalog_agents_match_the_quick_start_when_loaded if {
 	catalog.agents["sales-assistant"].routes == ["crm", "billing"]
-	catalog.agents["support-bot"].routes == ["billing"]
+	not "crm" in catalog.agents["support-bot"].routes
+	"billing" in catalog.agents["support-bot"].routes
+}
+
+# The quick start and the proxy's end-to-end tests call without a workflow.
+test_catalog_quick_start_agents_need_no_workflow_when_loaded if {
+	not catalog.agents["sales-assistant"].require_workflow
+	not catalog.agents["support-bot"].require_workflow
+}
+
+test_catalog_agents_name_known_workflows_when_listed if {
+	every _, agent in catalog.agents {
+		every workflow in object.get(agent, "workflows", []) {
+			catalog.workflows[workflow]
+		}
+	}
+}
+
+test_catalog_workflows_stay_inside_the_catalog_when_listed if {
+	rule_ids := {r.id | some r in all_rules}
+	every _, workflow in catalog.workflows {
+		is_string(workflow.description)
+		count(workflow.routes) > 0
+		every route in workflow.routes {
+			catalog.routes[route]
+		}
+		every id in object.get(workflow, "rules", []) {
+			id in rule_ids
+			split(id, ".")[0] in workflow.routes
+		}
+		every tool in object.get(workflow, "tools", []) {
+			is_string(tool)
+		}
+		every account in object.get(workflow, "accounts", []) {
+			is_string(account)
+		}
+	}
+}
+
+# A workflow that may run a rule may be run by an agent that may use its routes.
+test_catalog_workflow_routes_are_the_agents_routes_when_an_agent_runs_them if {
+	every _, agent in catalog.agents {
+		every workflow in object.get(agent, "workflows", []) {
+			every route in catalog.workflows[workflow].routes {
+				route in agent.routes
+			}
+		}
+	}
+}
+
+all_spend_limits := array.concat(
+	[l | some agent in catalog.agents; some l in object.get(agent, "spend_limits", [])],
+	[l | some workflow in catalog.workflows; some l in object.get(workflow, "spend_limits", [])],
+)
+
+test_catalog_spend_limits_are_well_formed_when_listed if {
+	count(all_spend_limits) > 0
+	every l in all_spend_limits {
+		l.counter in {"workflow_today", "agent_today", "account_today"}
+		is_number(l.limit)
+		l.limit > 0
+		l.action in {"deny", "hold"}
+		hold_ok(l)
+		is_string(l.reason)
+	}
+}
+
+test_catalog_field_limits_name_fields_when_a_rule_touches_fields if {
+	every r in all_rules {
+		touches_ok(r)
+	}
+}
+
+touches_ok(r) if not r.touches
+
+touches_ok(r) if {
+	count(r.touches) > 0
+	every f in r.touches {
+		is_string(f)
+	}
+}
+
+# An agent on a route can at least look before it changes anything.
+test_catalog_every_route_has_a_read_rule_when_loaded if {
+	every name, route in catalog.routes {
+		some r in route.rules
+		r.method == "GET"
+		r.risk == "read_only"
+		startswith(r.id, name)
+	}
 }
 
 test_catalog_approval_defaults_deny_on_timeout_when_loaded if {

@@ -3,8 +3,14 @@
 # description: |
 #   Turns the route catalog (data.countersign.catalog.routes) into verdicts for
 #   the request: every rule of the request's route whose method, upstream path
-#   pattern and optional body check match gives one verdict. Choosing among
-#   verdicts is the entry point's job. A rule that is misconfigured is read in
+#   pattern, optional body check and optional field list match gives one
+#   verdict. Choosing among verdicts is the entry point's job.
+#
+#   Field-level limits: a rule with "touches" (a list of top-level body
+#   fields) matches only when the body is a JSON object holding at least one
+#   of them, so a route can list "fields the agent may not change" as its own
+#   deny or hold rule beside the rule that allows the rest of the update; the
+#   most restrictive verdict wins and its reason names the fields touched. A rule that is misconfigured is read in
 #   the safe direction: an unknown action or a hold without an approval group
 #   becomes a deny, an unknown risk becomes high.
 package countersign.rules
@@ -23,6 +29,7 @@ matches contains verdict if {
 	rule.method == input.request.method
 	routes.path_matches(rule.path, input.request.upstream_path)
 	check_passes(rule)
+	touches_pass(rule)
 	verdict := verdict_of(rule)
 }
 
@@ -31,6 +38,18 @@ check_passes(rule) if not rule.check
 check_passes(rule) if {
 	limits.band(rule.check, object.get(input.request, "body", null)) == rule.check.band
 }
+
+touches_pass(rule) if not rule.touches
+
+touches_pass(rule) if count(touched(rule)) > 0
+
+# The rule's listed fields that the body holds (any value, null included).
+touched(rule) := sort([field |
+	body := object.get(input.request, "body", null)
+	is_object(body)
+	some field in rule.touches
+	field in object.keys(body)
+])
 
 # METADATA
 # description: The verdict a matching rule gives, with its obligations.
@@ -63,7 +82,11 @@ risk_of(rule) := rule.risk if {
 	rule.risk in risks
 } else := "high"
 
-reason_of(rule) := rule.reason if {
+reason_of(rule) := concat("", [base_reason(rule), " (fields: ", concat(", ", touched(rule)), ")"]) if {
+	rule.touches
+} else := base_reason(rule)
+
+base_reason(rule) := rule.reason if {
 	is_string(rule.reason)
 	rule.reason != ""
 } else := concat("", ["rule ", rule.id, " matched"])
@@ -78,7 +101,10 @@ rollback_of(rule) := {"rollback": {key: fill(value) | some key, value in rule.ro
 	is_object(rule.rollback)
 } else := {}
 
-# "{upstream_path}" in a rollback template stands for the request's upstream path.
-fill("{upstream_path}") := input.request.upstream_path
-
-fill(value) := value if value != "{upstream_path}"
+# "{upstream_path}" in a rollback value stands for the request's upstream path,
+# alone ("{upstream_path}") or in a template ("{upstream_path}/{response.id}").
+# Joining the pieces around the placeholder with the path replaces every
+# occurrence without the non-native "replace" builtin.
+fill(value) := concat(input.request.upstream_path, split(value, "{upstream_path}")) if {
+	is_string(value)
+} else := value

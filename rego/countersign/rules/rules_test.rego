@@ -90,3 +90,33 @@ test_matches_are_empty_when_the_body_is_absent_from_the_input if {
 	count(rules.matches) == 1 with input as {"request": {"method": "PATCH", "route": "crm", "upstream_path": "/v3/deals/1"}}
 	{v.rule | some v in rules.matches} == {"crm.deal_update_invalid_body"} with input as {"request": {"method": "PATCH", "route": "crm", "upstream_path": "/v3/deals/1"}}
 }
+
+test_matches_name_the_fields_when_a_rule_touches_listed_fields if {
+	v := only(rules.matches) with input as req("POST", "/x/1", {"owner": "bob", "stage": "won", "amount": null})
+		with data.countersign.catalog.routes.crm.rules as [rule({"touches": ["owner", "amount", "currency"], "reason": "locked"})]
+	v.reasons == ["locked (fields: amount, owner)"]
+}
+
+test_matches_skip_a_field_rule_when_the_body_touches_none_of_its_fields if {
+	count(rules.matches) == 0 with input as req("POST", "/x/1", {"stage": "won"})
+		with data.countersign.catalog.routes.crm.rules as [rule({"touches": ["owner"]})]
+}
+
+test_matches_skip_a_field_rule_when_the_body_is_not_an_object if {
+	every body in [null, ["owner"], "owner"] {
+		count(rules.matches) == 0 with input as req("POST", "/x/1", body)
+			with data.countersign.catalog.routes.crm.rules as [rule({"touches": ["owner"]})]
+	}
+}
+
+test_matches_fill_the_upstream_path_when_a_template_starts_with_it if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"rollback": {"method": "DELETE", "path_template": "{upstream_path}/{response.id}"}})]
+	v.rollback == {"method": "DELETE", "path_template": "/x/1/{response.id}"}
+}
+
+test_matches_keep_rollback_values_when_they_are_not_strings if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as [rule({"rollback": {"manual": "call finance", "steps": 2}})]
+	v.rollback == {"manual": "call finance", "steps": 2}
+}

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "countersign 0.1.0",
     description = "A policy-enforcing HTTP sidecar proxy for AI agents.",
-    subcommands = {Main.Run.class, LedgerCommand.class})
+    subcommands = {Main.Run.class, LedgerCommand.class, PolicyCommand.class})
 public final class Main {
 
   /** Runs the command line and exits with its code. */
