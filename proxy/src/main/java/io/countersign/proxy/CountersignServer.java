@@ -13,6 +13,7 @@ import io.countersign.proxy.approval.ApprovalStore;
 import io.countersign.proxy.approval.ApproverDirectory;
 import io.countersign.proxy.approval.AsyncApprovalRunner;
 import io.countersign.proxy.approval.WebhookNotifier;
+import io.countersign.proxy.budget.SpendCounters;
 import io.countersign.proxy.canonical.Canonicalizer;
 import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ProxyConfig;
@@ -141,6 +142,10 @@ public final class CountersignServer implements AutoCloseable {
           () -> directorySize(ledgerDir));
       AsyncApprovalRunner runner = new AsyncApprovalRunner(approvals, upstream, records, ledger, clock,
           group, metrics);
+      SpendCounters spend = new SpendCounters();
+      int counted = spend.rebuild(config.ledgerDir(), clock.instant());
+      LOG.info("spend counters rebuilt from {} forwarded exchanges of today", counted);
+      runner.spend(spend);
       ApprovalRecovery.rebuild(config.ledgerDir(), routes, approvals, runner, ledger, clock);
 
       ExchangeServices services = new ExchangeServices(
@@ -157,7 +162,8 @@ public final class CountersignServer implements AutoCloseable {
           ap.defaultTimeout(),
           metrics,
           drain,
-          shadow);
+          shadow,
+          spend);
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
       readiness.put("ledger_writable", ledger::isWritable);
       readiness.put("policy_engine", () -> reloader.current().healthy());

@@ -42,6 +42,12 @@ public final class AsyncApprovalRunner {
   private final Clock clock;
   private final EventLoopGroup loops;
   private final io.countersign.proxy.metrics.ExchangeMetrics metrics;
+  private volatile io.countersign.proxy.budget.SpendCounters spend;
+
+  /** Counts the cost of executed holds into {@code s}. */
+  public void spend(io.countersign.proxy.budget.SpendCounters s) {
+    this.spend = s;
+  }
 
   /**
    * @param store the holds
@@ -98,6 +104,10 @@ public final class AsyncApprovalRunner {
             x.moveTo(ExchangeState.COMPLETED);
             ledger.append(records.forwarded(x, r, System.nanoTime(), clock.instant()));
             count(a, "forwarded", r.status().code());
+            if (spend != null) {
+              spend.add(a.request().caller(), clock.instant(),
+                  a.decision().path("obligations").path("cost").asLong(0));
+            }
             store.completed(a, new TicketResult(r.status().code(), headers(r),
                 ByteBufUtil.getBytes(r.content()), null));
           } finally {

@@ -17,6 +17,7 @@ public final class Exchange {
   private Decision decision;
   private long decidedNanos;
   private long forwardedNanos;
+  private java.util.Map<String, Long> spend = java.util.Map.of();
 
   /**
    * @param id the exchange id (also sent to the agent as {@code X-Countersign-Exchange-Id})
@@ -47,6 +48,15 @@ public final class Exchange {
   public void decided(Decision d, long nanos) {
     this.decision = d;
     this.decidedNanos = nanos;
+  }
+
+  /** The spend counters the policy saw. */
+  public void spend(java.util.Map<String, Long> s) {
+    this.spend = s;
+  }
+
+  public java.util.Map<String, Long> spend() {
+    return spend;
   }
 
   /** Records when the request left for the upstream. */

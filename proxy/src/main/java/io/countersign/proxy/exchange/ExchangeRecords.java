@@ -49,6 +49,10 @@ public final class ExchangeRecords {
     body.set("request", request(r, recordBody(x.decision())));
     body.set("caller", caller(r.caller()));
     body.set("decision", decision(x.decision()));
+    if (!x.spend().isEmpty()) {
+      ObjectNode spend = body.putObject("spend");
+      x.spend().forEach(spend::put);
+    }
     body.put("policy_latency_us", (x.decidedNanos() - x.receivedNanos()) / 1000);
     body.put("received_at", x.receivedAt().toString());
     return LedgerEvent.of(EventType.EXCHANGE_DECIDED, x.id(), now, body);

@@ -12,8 +12,13 @@ import java.util.Map;
 public final class PolicyInputs {
   private PolicyInputs() {}
 
-  /** The input for {@code request}, received at {@code time}. */
+  /** The input for {@code request}, received at {@code time}, with no spend counters. */
   public static PolicyInput of(CanonicalRequest request, Instant time) {
+    return of(request, time, Map.of());
+  }
+
+  /** The input for {@code request}, received at {@code time}, with the caller's spend so far. */
+  public static PolicyInput of(CanonicalRequest request, Instant time, Map<String, Long> spend) {
     Map<String, String> headers = new LinkedHashMap<>();
     request.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
     CallerIdentity c = request.caller();
@@ -37,6 +42,6 @@ public final class PolicyInputs {
             c.tool(),
             c.promptRef(),
             c.contextRefs()),
-        new PolicyInput.Context(time.truncatedTo(ChronoUnit.MILLIS).toString(), Map.of()));
+        new PolicyInput.Context(time.truncatedTo(ChronoUnit.MILLIS).toString(), spend));
   }
 }

@@ -10,6 +10,7 @@ import io.countersign.proxy.approval.HoldMode;
 import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.canonical.RequestRejectedException;
 import io.countersign.proxy.exchange.Exchange;
+import io.countersign.proxy.exchange.ExchangeIds;
 import io.countersign.proxy.exchange.ExchangeState;
 import io.countersign.proxy.exchange.PolicyInputs;
 import io.countersign.proxy.upstream.UpstreamException;
@@ -33,7 +34,6 @@ import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -201,7 +201,8 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     Exchange x = new Exchange(id, services.clock().instant(), services.nanoTime().getAsLong(), canonical);
-    PolicyInput input = PolicyInputs.of(canonical, x.receivedAt());
+    x.spend(services.spend().snapshot(canonical.caller(), x.receivedAt()));
+    PolicyInput input = PolicyInputs.of(canonical, x.receivedAt(), x.spend());
     services.policy().evaluate(input).whenComplete((d, err) -> onLoop(() -> {
       decided(x, d, err, keepAlive);
       if (services.shadow() != null && d != null) {
@@ -379,6 +380,8 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     var caller = x.request().caller();
     services.metrics().cost(caller.workflow(), caller.run(),
         x.decision().obligations().path("cost").asDouble(0));
+    services.spend().add(caller, services.clock().instant(),
+        x.decision().obligations().path("cost").asLong(0));
     // The upstream has acted: the agent gets its answer even if the outcome cannot be recorded
     // (the intent is in the ledger); the failure is logged loudly.
     append(outcome, () -> respond(x, toAgent, keepAlive), cause -> {
@@ -562,6 +565,6 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private static String newId() {
-    return UUID.randomUUID().toString();
+    return ExchangeIds.next();
   }
 }

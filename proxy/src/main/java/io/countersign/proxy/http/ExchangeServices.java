@@ -25,6 +25,7 @@ import java.util.function.LongSupplier;
  * @param metrics what operators monitor
  * @param drain counts exchanges in flight, for graceful shutdown
  * @param shadow a candidate policy evaluated beside the enforced one, never enforced; or null
+ * @param spend spend counters the policy reads in input.context.spend
  */
 public record ExchangeServices(
     Canonicalizer canonicalizer,
@@ -40,4 +41,5 @@ public record ExchangeServices(
     java.time.Duration defaultHoldTimeout,
     io.countersign.proxy.metrics.ExchangeMetrics metrics,
     Drain drain,
-    io.countersign.policy.PolicyEngine shadow) {}
+    io.countersign.policy.PolicyEngine shadow,
+    io.countersign.proxy.budget.SpendCounters spend) {}

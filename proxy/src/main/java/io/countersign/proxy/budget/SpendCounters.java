@@ -1,0 +1,120 @@
+package io.countersign.proxy.budget;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.countersign.ledger.LedgerReader;
+import io.countersign.ledger.NoLedgerException;
+import io.countersign.ledger.RecordedEvent;
+import io.countersign.proxy.canonical.CallerIdentity;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Spend per agent, workflow and account for the current UTC day, summed from the {@code cost} of
+ * the decisions of forwarded exchanges. The policy reads them in {@code input.context.spend} as
+ * {@code agent_today}, {@code workflow_today} and {@code account_today} and decides what over
+ * budget means. Rebuilt from the ledger at startup, so a restart does not reset a budget.
+ * Thread-safe; the counts an exchange sees do not include exchanges still in flight.
+ */
+public final class SpendCounters {
+  private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
+  private volatile LocalDate day = LocalDate.MIN;
+
+  /** The counters the policy sees for {@code caller} at {@code now}. */
+  public Map<String, Long> snapshot(CallerIdentity caller, Instant now) {
+    LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+    Map<String, Long> out = new LinkedHashMap<>();
+    out.put("agent_today", get(today, "agent", caller.agent()));
+    out.put("workflow_today", get(today, "workflow", caller.workflow()));
+    out.put("account_today", get(today, "account", caller.account()));
+    return out;
+  }
+
+  /** Adds a forwarded exchange's cost. */
+  public void add(CallerIdentity caller, Instant when, long cost) {
+    add(caller.agent(), caller.workflow(), caller.account(), when, cost);
+  }
+
+  private void add(String agent, String workflow, String account, Instant when, long cost) {
+    if (cost <= 0) {
+      return;
+    }
+    LocalDate d = LocalDate.ofInstant(when, ZoneOffset.UTC);
+    if (d.isAfter(day)) {
+      day = d;
+      counters.keySet().removeIf(k -> !k.startsWith(d + "|")); // yesterday's budget is spent
+    }
+    if (d.isBefore(day)) {
+      return;
+    }
+    inc(d, "agent", agent, cost);
+    inc(d, "workflow", workflow, cost);
+    inc(d, "account", account, cost);
+  }
+
+  private void inc(LocalDate d, String scope, String id, long cost) {
+    if (id != null) {
+      counters.computeIfAbsent(d + "|" + scope + "|" + id, k -> new AtomicLong()).addAndGet(cost);
+    }
+  }
+
+  private long get(LocalDate d, String scope, String id) {
+    if (id == null) {
+      return 0;
+    }
+    AtomicLong v = counters.get(d + "|" + scope + "|" + id);
+    return v == null ? 0 : v.get();
+  }
+
+  /**
+   * Rebuilds today's counters from the ledger: the cost of every decided exchange whose outcome
+   * was {@code forwarded}.
+   *
+   * @return how many exchanges were counted
+   */
+  public int rebuild(Path ledgerDir, Instant now) {
+    LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+    Map<String, JsonNode> decided = new HashMap<>();
+    int[] counted = {0};
+    try (LedgerReader reader = LedgerReader.open(ledgerDir)) {
+      reader.forEach((RecordedEvent e) -> {
+        JsonNode b = e.event().body();
+        switch (e.event().type()) {
+          case EXCHANGE_DECIDED -> {
+            if (b.path("decision").path("obligations").path("cost").asLong(0) > 0) {
+              decided.put(e.event().exchangeId(), b);
+            }
+          }
+          case EXCHANGE_COMPLETED -> {
+            JsonNode d = decided.remove(e.event().exchangeId());
+            if (d != null && "forwarded".equals(b.path("outcome").asText())) {
+              Instant at = e.event().time();
+              if (LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
+                JsonNode c = d.path("caller");
+                add(text(c, "agent"), text(c, "workflow"), text(c, "account"), at,
+                    d.path("decision").path("obligations").path("cost").asLong(0));
+                counted[0]++;
+              }
+            }
+          }
+          case EXCHANGE_FAILED -> decided.remove(e.event().exchangeId());
+          default -> { }
+        }
+      });
+    } catch (NoLedgerException e) {
+      return 0;
+    }
+    return counted[0];
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+}
