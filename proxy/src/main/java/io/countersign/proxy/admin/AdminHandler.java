@@ -249,18 +249,36 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         && matches(q, "risk", a.decision().path("risk").asText())
         && matches(q, "agent", a.request().caller().agent())
         && matches(q, "workflow", a.request().caller().workflow());
+    List<PendingApproval> all = approvals.pending(f);
+    int offset = intParam(q, "offset", 0, 0, Integer.MAX_VALUE);
+    int limit = intParam(q, "limit", 100, 1, 1000);
     ArrayNode items = JSON.createArrayNode();
-    for (PendingApproval a : approvals.pending(f)) {
+    for (int i = offset; i < Math.min(all.size(), offset + limit); i++) {
+      PendingApproval a = all.get(i);
       items.add(ApprovalViews.summary(a, a.status().name(), clock));
     }
     ObjectNode out = JSON.createObjectNode();
     out.set("approvals", items);
-    out.put("count", items.size());
+    out.put("count", all.size()); // all matching holds; the page holds at most 'limit' of them
+    out.put("offset", offset);
+    out.put("limit", limit);
     return out;
   }
 
   private ObjectNode detail(PendingApproval a) {
     return ApprovalViews.detail(a, a.status().name(), a.approvals(), a.denial(), clock);
+  }
+
+  private static int intParam(Map<String, List<String>> q, String key, int dflt, int min, int max) {
+    List<String> v = q.get(key);
+    if (v == null || v.isEmpty()) {
+      return dflt;
+    }
+    try {
+      return Math.max(min, Math.min(max, Integer.parseInt(v.get(0))));
+    } catch (NumberFormatException e) {
+      return dflt;
+    }
   }
 
   private static boolean matches(Map<String, List<String>> q, String key, String value) {

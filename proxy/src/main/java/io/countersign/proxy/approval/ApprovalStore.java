@@ -140,7 +140,7 @@ public final class ApprovalStore implements AutoCloseable {
 
   private void schedule(PendingApproval a) {
     long delay = Math.max(0, Duration.between(clock.instant(), a.expiresAt()).toMillis());
-    timer.schedule(() -> expire(a.id()), delay, TimeUnit.MILLISECONDS);
+    a.expiry(timer.schedule(() -> expire(a.id()), delay, TimeUnit.MILLISECONDS));
     ApprovalTerms t = a.terms();
     if (t.escalateGroup() != null) {
       // counted from the hold's opening, so a restart neither repeats nor delays it
@@ -353,6 +353,7 @@ public final class ApprovalStore implements AutoCloseable {
    * vote answered 409 and journaled against it), then is dropped; the ledger keeps it for good.
    */
   private void retire(PendingApproval a) {
+    a.cancelExpiry();
     if (!timer.isShutdown()) {
       timer.schedule(() -> forget(a.id()), TICKET_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
     }

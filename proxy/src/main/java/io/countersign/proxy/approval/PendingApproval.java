@@ -46,6 +46,7 @@ public final class PendingApproval {
   private Vote denial;
   private boolean executing;
   private TicketResult result;
+  private java.util.concurrent.Future<?> expiry;
 
   PendingApproval(String id, String exchangeId, HoldMode mode, ApprovalTerms terms,
       CanonicalRequest request, JsonNode decision, String digest, Instant openedAt, Instant expiresAt) {
@@ -146,5 +147,17 @@ public final class PendingApproval {
 
   synchronized void result(TicketResult r) {
     this.result = r;
+  }
+
+  synchronized void expiry(java.util.concurrent.Future<?> f) {
+    this.expiry = f;
+  }
+
+  /** Cancels the expiry timer once the hold has ended (so ended holds do not keep timer tasks). */
+  synchronized void cancelExpiry() {
+    if (expiry != null) {
+      expiry.cancel(false);
+      expiry = null;
+    }
   }
 }

@@ -1,0 +1,3 @@
+module countersign.bench/approvals
+
+go 1.21
