@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A decision cache (Caffeine) in front of an engine, for decisions the policy marks {@code
  * "cacheable": true}. The key is the SHA-256 of the whole input without {@code context} (time and
- * spend counters); so a policy may mark a decision cacheable only when it reads neither. Holds and
+ * spend counters) and without the trace headers; so a policy may mark a decision cacheable only
+ * when it reads none of them. Holds and
  * fail-closed decisions are never cached. One cache per engine instance: a reload builds a new
  * engine, so a new policy never answers from the old one's cache. Thread-safe.
  */
@@ -56,6 +57,11 @@ public final class CachingPolicyEngine implements PolicyEngine {
   private static String key(PolicyInput input) {
     ObjectNode tree = PolicyJson.mapper().valueToTree(input);
     tree.remove("context");
+    // trace context differs on every request and says nothing about what is asked
+    if (tree.path("request").path("headers") instanceof ObjectNode headers) {
+      headers.remove("traceparent");
+      headers.remove("tracestate");
+    }
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       return HexFormat.of().formatHex(md.digest(PolicyJson.mapper().writeValueAsBytes(tree)));

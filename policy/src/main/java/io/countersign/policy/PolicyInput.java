@@ -69,7 +69,7 @@ public record PolicyInput(Request request, Caller caller, Context context) {
    *
    * @param time the request's receive time, RFC 3339 in UTC (policies read time here, never from
    *     the clock, so the OPA-server and wasm engines agree and replays are deterministic)
-   * @param spend spend counters, by scope (empty until budgets exist)
+   * @param spend today's spend so far: agent_today, workflow_today, account_today
    */
   public record Context(String time, Map<String, Long> spend) {}
 }

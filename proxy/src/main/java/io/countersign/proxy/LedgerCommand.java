@@ -197,6 +197,9 @@ final class LedgerCommand {
       } catch (IllegalArgumentException e) {
         System.err.println("countersign ledger export: " + e.getMessage());
         return USAGE;
+      } catch (java.io.UncheckedIOException e) {
+        System.err.println("countersign ledger export: " + e.getCause().getMessage());
+        return BROKEN;
       }
     }
   }

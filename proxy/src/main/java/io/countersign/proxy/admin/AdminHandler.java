@@ -55,6 +55,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         t.setDaemon(true);
         return t;
       });
+  /** Reloads take seconds (a new OPA, a wasm build): their own thread, one at a time. */
+  private static final java.util.concurrent.Executor RELOADS =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "countersign-policy-reload");
+        t.setDaemon(true);
+        return t;
+      });
   private static final Pattern VOTE = Pattern.compile("/v1/approvals/([^/]+)/(approve|deny)");
 
   private final ApprovalStore approvals;
@@ -93,16 +100,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     if (path.equals("/readyz") && method.equals("GET")) {
-      ObjectNode checks = JSON.createObjectNode();
-      boolean ready = true;
-      for (Map.Entry<String, BooleanSupplier> c : readiness.entrySet()) {
-        boolean ok = c.getValue().getAsBoolean();
-        checks.put(c.getKey(), ok);
-        ready &= ok;
-      }
-      ObjectNode body = JSON.createObjectNode().put("ready", ready);
-      body.set("checks", checks);
-      send(ctx, json(ready ? 200 : 503, body), keepAlive);
+      // a check may call the managed OPA's health endpoint: off the event loop
+      java.util.concurrent.CompletableFuture.supplyAsync(this::readiness, SCRAPER).whenComplete((body, err) ->
+          ctx.executor().execute(() -> send(ctx, err != null
+              ? error(503, "readiness_failed", String.valueOf(err))
+              : json(body.path("ready").asBoolean() ? 200 : 503, body), keepAlive)));
       return;
     }
     if (path.equals("/metrics") && method.equals("GET")) {
@@ -215,6 +217,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     send(ctx, error(405, "method_not_allowed", method + " is not served on " + path), keepAlive);
   }
 
+  private ObjectNode readiness() {
+    ObjectNode checks = JSON.createObjectNode();
+    boolean ready = true;
+    for (Map.Entry<String, BooleanSupplier> c : readiness.entrySet()) {
+      boolean ok = c.getValue().getAsBoolean();
+      checks.put(c.getKey(), ok);
+      ready &= ok;
+    }
+    ObjectNode body = JSON.createObjectNode().put("ready", ready);
+    body.set("checks", checks);
+    return body;
+  }
+
   private void policyApi(ChannelHandlerContext ctx, String path, String method, boolean keepAlive,
       Approver who) {
     if (who == null) {
@@ -226,7 +241,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         send(ctx, error(403, "wrong_group", who.name() + " is not in group " + POLICY_ADMINS), keepAlive);
         return;
       }
-      java.util.concurrent.CompletableFuture.supplyAsync(policy::reload, AUTH).whenComplete((r, err) ->
+      java.util.concurrent.CompletableFuture.supplyAsync(policy::reload, RELOADS).whenComplete((r, err) ->
           ctx.executor().execute(() -> {
             if (err != null) {
               send(ctx, error(500, "reload_failed", String.valueOf(err)), keepAlive);

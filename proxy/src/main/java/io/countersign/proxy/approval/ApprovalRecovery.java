@@ -125,6 +125,7 @@ public final class ApprovalRecovery {
         restored++;
       } else {
         a.request().release();
+        store.retireRestored(a);
       }
     }
     LOG.info("restored {} open async approvals from the ledger", restored);

@@ -125,6 +125,11 @@ public final class ApprovalStore implements AutoCloseable {
         });
   }
 
+  /** A restored hold that had already ended: kept for its retention, then dropped. */
+  void retireRestored(PendingApproval a) {
+    retire(a);
+  }
+
   /** Re-registers a hold rebuilt from the ledger at startup (no new event). */
   void restore(PendingApproval a) {
     synchronized (this) {
@@ -229,6 +234,11 @@ public final class ApprovalStore implements AutoCloseable {
 
   /** Why {@code who} may not vote on {@code a} now, or null. Called under the lock. */
   private static ApprovalRefusedException check(PendingApproval a, Approver who, String digest) {
+    // the group first: someone outside it learns nothing about the hold's state
+    if (!who.groups().contains(a.terms().group())) {
+      return new ApprovalRefusedException(403, "wrong_group",
+          who.name() + " is not in group " + a.terms().group());
+    }
     if (!a.status().isOpen()) {
       return new ApprovalRefusedException(409, "not_pending",
           "approval " + a.id() + " is " + a.status().name().toLowerCase(Locale.ROOT) + ", not pending;"
@@ -238,10 +248,6 @@ public final class ApprovalStore implements AutoCloseable {
       return new ApprovalRefusedException(409, "digest_mismatch",
           "the approval names request digest " + digest + " but the held request is " + a.digest()
               + "; approve what you reviewed");
-    }
-    if (!who.groups().contains(a.terms().group())) {
-      return new ApprovalRefusedException(403, "wrong_group",
-          who.name() + " is not in group " + a.terms().group());
     }
     var caller = a.request().caller();
     if (who.name().equalsIgnoreCase(String.valueOf(caller.onBehalfOf()))

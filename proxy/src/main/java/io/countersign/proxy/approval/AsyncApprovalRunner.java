@@ -104,9 +104,10 @@ public final class AsyncApprovalRunner {
             x.moveTo(ExchangeState.COMPLETED);
             ledger.append(records.forwarded(x, r, System.nanoTime(), clock.instant()));
             count(a, "forwarded", r.status().code());
+            double cost = a.decision().path("obligations").path("cost").asDouble(0);
+            metrics.cost(a.request().caller().workflow(), a.request().caller().run(), cost);
             if (spend != null) {
-              spend.add(a.request().caller(), clock.instant(),
-                  a.decision().path("obligations").path("cost").asLong(0));
+              spend.add(a.request().caller(), clock.instant(), Math.round(cost));
             }
             store.completed(a, new TicketResult(r.status().code(), headers(r),
                 ByteBufUtil.getBytes(r.content()), null));

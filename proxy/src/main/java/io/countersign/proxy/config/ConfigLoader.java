@@ -125,8 +125,9 @@ public final class ConfigLoader {
     allowOnly(n, "approvals.oidc.", "issuer", "audience", "jwks_url", "name_claim", "groups_claim");
     String jwks = requiredText(n, "approvals.oidc.jwks_url");
     URI u = uri("approvals.oidc.jwks_url", jwks);
-    if (!"https".equals(u.getScheme()) && !"127.0.0.1".equals(u.getHost())
-        && !"localhost".equals(u.getHost())) {
+    boolean loopbackHttp = "http".equals(u.getScheme())
+        && ("127.0.0.1".equals(u.getHost()) || "localhost".equals(u.getHost()));
+    if (!"https".equals(u.getScheme()) && !loopbackHttp) {
       throw fail("approvals.oidc.jwks_url", "is '" + jwks + "'",
           "use https (plain http only for a loopback IdP)");
     }
@@ -216,6 +217,10 @@ public final class ConfigLoader {
       throw fail("policy.watch", "is not true or false", "write watch: true to reload on file changes");
     }
     Path shadow = n.hasNonNull("shadow_rego_dir") ? path(n, "policy.shadow_rego_dir", null) : null;
+    if (shadow != null && opaUrl != null && engine == Engine.OPA) {
+      throw fail("policy.shadow_rego_dir", "is set with an external opa_url, which would judge with"
+          + " the enforced policy", "use engine wasm, or a managed OPA (no opa_url), for shadow mode");
+    }
     if (shadow != null && !Files.isDirectory(shadow)) {
       throw fail("policy.shadow_rego_dir", "is " + shadow + ", not a folder",
           "point it at the candidate policy's folder, or remove it");

@@ -84,7 +84,7 @@ public final class ExchangeRecords {
     return LedgerEvent.of(EventType.EXCHANGE_COMPLETED, x.id(), now, body);
   }
 
-  /** The outcome of an exchange answered without forwarding (deny, hold until approvals exist). */
+  /** The outcome of an exchange answered without forwarding (a deny, or a hold that ended unapproved). */
   public LedgerEvent answered(Exchange x, String outcome, int status, long nowNanos, Instant now) {
     ObjectNode body = JSON.createObjectNode();
     body.put("outcome", outcome);

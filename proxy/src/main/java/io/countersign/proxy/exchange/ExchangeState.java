@@ -5,8 +5,7 @@ import java.util.Set;
 
 /**
  * The states of one exchange. The ledger records the intent (with the decision) on leaving
- * RECEIVED and the outcome on reaching a final state; a hold answers DENIED ("approval required")
- * until approvals add the APPROVED and EXPIRED paths.
+ * RECEIVED, every approval step of a hold, and the outcome on reaching a final state.
  */
 public enum ExchangeState {
   /** Parsed and canonicalized; nothing decided yet. */

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs each agent request through the exchange: canonicalize, decide, record the intent, then
- * forward, deny or refuse the hold, and record the outcome before answering. One instance per
+ * forward, deny or hold for approval, and record the outcome before answering. One instance per
  * connection; every method runs on the connection's event loop (asynchronous results hop back to
  * it), so its fields need no locks. Requests are answered in order; while one is in flight the
  * channel is not read (auto-read is off), bounding what a fast agent can queue.
@@ -381,7 +381,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     services.metrics().cost(caller.workflow(), caller.run(),
         x.decision().obligations().path("cost").asDouble(0));
     services.spend().add(caller, services.clock().instant(),
-        x.decision().obligations().path("cost").asLong(0));
+        Math.round(x.decision().obligations().path("cost").asDouble(0)));
     // The upstream has acted: the agent gets its answer even if the outcome cannot be recorded
     // (the intent is in the ledger); the failure is logged loudly.
     append(outcome, () -> respond(x, toAgent, keepAlive), cause -> {

@@ -29,7 +29,7 @@ final class ErrorResponses {
     return json(status, body);
   }
 
-  /** A policy outcome that was not forwarded (deny, or hold while approvals are unavailable). */
+  /** A policy outcome that was not forwarded: a deny, or a hold that ended without approval. */
   static FullHttpResponse refused(int status, String code, String message, String exchangeId, Decision d) {
     ObjectNode body = JSON.createObjectNode();
     body.put("error", code);

@@ -49,6 +49,7 @@ public final class PolicyReloader implements AutoCloseable {
     return t;
   });
   private volatile LoadedPolicy current;
+  private final java.util.Set<LoadedPolicy> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile java.util.function.Consumer<Result> listener = r -> { };
 
   /** Told the result of every reload attempt that changed or refused something (metrics). */
@@ -112,7 +113,12 @@ public final class PolicyReloader implements AutoCloseable {
     current = next;
     engine.swap(next.engine());
     lastError = null;
-    retirer.schedule(old::close, grace.toMillis(), TimeUnit.MILLISECONDS);
+    retiring.add(old);
+    retirer.schedule(() -> {
+      if (retiring.remove(old)) {
+        old.close();
+      }
+    }, grace.toMillis(), TimeUnit.MILLISECONDS);
     ObjectNode body = JSON.createObjectNode();
     body.put("from", old.revision());
     body.put("to", next.revision());
@@ -140,6 +146,11 @@ public final class PolicyReloader implements AutoCloseable {
   @Override
   public void close() {
     retirer.shutdownNow();
+    for (LoadedPolicy old : retiring) {
+      if (retiring.remove(old)) {
+        old.close(); // replaced but not yet retired: its managed OPA must not outlive us
+      }
+    }
     current.close();
   }
 }
