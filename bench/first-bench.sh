@@ -4,14 +4,14 @@
 #
 #   bench/first-bench.sh
 #
-# Knobs (environment): DURATION=10s WARMUP=5s THREADS=1 CONNECTIONS=32
+# Knobs (environment): DURATION=10s WARMUP=20s THREADS=1 CONNECTIONS=32
 #   TMPFS=auto|0|1   also run GET with the ledger on /dev/shm (auto: when /dev/shm exists)
 #   UPSTREAM_PORT=19100 PROXY_PORT=18080   KEEP_TMP=1 keeps the temp dir (ledgers, configs)
 #   COUNTERSIGN_JAVA_OPTS  passed through to the JVM (e.g. -Dio.netty.leakDetection.level=paranoid)
 set -Eeuo pipefail
 
 DURATION="${DURATION:-10s}"
-WARMUP="${WARMUP:-5s}"
+WARMUP="${WARMUP:-20s}"  # the JIT is still compiling after 5-10 s (bench/profile)
 THREADS="${THREADS:-1}"
 CONNECTIONS="${CONNECTIONS:-32}"
 TMPFS="${TMPFS:-auto}"

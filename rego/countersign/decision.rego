@@ -39,11 +39,24 @@ decision := object.union(
 			"rule": winner.rule,
 			"record": object.get(winner, "record", {"body": "full"}),
 			"cost": cost[winner.risk],
+			"cacheable": cacheable,
 		},
 		approval,
 	),
 	rollback,
 )
+
+# METADATA
+# description: |
+#   Whether the proxy may reuse this decision for an identical request. Only
+#   read-only allows: they depend on the request and the caller alone, never
+#   on input.context (time, spend counters), which the proxy's cache key leaves out.
+default cacheable := false
+
+cacheable if {
+	winner.risk == "read_only"
+	winner.action == "allow"
+}
 
 severity := {"allow": 0, "hold": 1, "deny": 2}
 

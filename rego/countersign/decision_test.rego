@@ -127,7 +127,14 @@ test_decision_allows_reads_at_no_cost_when_the_route_is_crm if {
 		"rule": "crm.read",
 		"record": {"body": "full"},
 		"cost": 0,
+		"cacheable": true,
 	}
+}
+
+test_decision_is_not_cacheable_when_it_changes_something if {
+	d := countersign.decision with input as request("PATCH", "crm", "/v3/deals/42", {"discount_pct": 5})
+	d.action == "allow"
+	d.cacheable == false
 }
 
 test_decision_gives_a_response_rollback_template_when_drafting_a_note if {
@@ -166,6 +173,7 @@ test_decision_holds_for_sales_managers_when_the_discount_is_over_the_limit if {
 		"rollback": {"method": "PATCH", "path": "/v3/deals/42", "body_from": "pre_image"},
 		"record": {"body": "full"},
 		"cost": 1,
+		"cacheable": false,
 	}
 }
 
@@ -243,6 +251,7 @@ test_decision_names_method_and_path_when_no_rule_matches if {
 		"rule": "default_deny",
 		"record": {"body": "full"},
 		"cost": 1,
+		"cacheable": false,
 	}
 }
 

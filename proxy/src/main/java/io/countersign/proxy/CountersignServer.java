@@ -137,6 +137,10 @@ public final class CountersignServer implements AutoCloseable {
           () -> approvals.openCount(io.countersign.proxy.approval.HoldMode.SYNC), "mode", "sync");
       metrics.gauge("countersign_ledger_writable", "1 when the ledger accepts appends",
           () -> ledger.isWritable() ? 1 : 0);
+      metrics.gauge("countersign_policy_cache_hits", "decisions answered from the cache (this revision)",
+          () -> policy.current() instanceof io.countersign.policy.CachingPolicyEngine c ? c.hits() : 0);
+      metrics.gauge("countersign_policy_cache_misses", "decisions the engine made (this revision)",
+          () -> policy.current() instanceof io.countersign.policy.CachingPolicyEngine c ? c.misses() : 0);
       Path ledgerDir = config.ledgerDir();
       metrics.gauge("countersign_ledger_size_bytes", "bytes of the ledger's journal files",
           () -> directorySize(ledgerDir));

@@ -259,8 +259,9 @@ public final class Canonicalizer {
 
   private static String newTraceparent() {
     var random = java.util.concurrent.ThreadLocalRandom.current();
-    return String.format("00-%016x%016x-%016x-01", random.nextLong() | 1L, random.nextLong(),
-        random.nextLong() | 1L);
+    HexFormat hex = HexFormat.of();
+    return "00-" + hex.toHexDigits(random.nextLong() | 1L) + hex.toHexDigits(random.nextLong())
+        + "-" + hex.toHexDigits(random.nextLong() | 1L) + "-01";
   }
 
   private static JsonNode parseJsonBody(String contentType, ByteBuf body)

@@ -227,7 +227,7 @@ public final class ConfigLoader {
     }
     return new Policy(
         engine, opaUrl, opaBinary, regoDir, duration(n, "policy.timeout", Duration.ofMillis(500)),
-        intIn(cache, "policy.cache.max_entries", 0, 0, 10_000_000),
+        intIn(cache, "policy.cache.max_entries", 10_000, 0, 10_000_000),
         duration(cache, "policy.cache.ttl", Duration.ofMinutes(5)),
         watch != null && watch.asBoolean(),
         shadow);

@@ -108,7 +108,8 @@ public record ProxyConfig(
    * @param opaBinary the OPA binary (managed OPA and wasm builds)
    * @param regoDir the policy directory
    * @param timeout how long a decision may take before the proxy fails closed
-   * @param cacheMaxEntries decisions cached (only those the policy marks cacheable); 0 = no cache
+   * @param cacheMaxEntries decisions cached (only those the policy marks cacheable); 0 = no cache;
+   *     10,000 when the config file does not say
    * @param cacheTtl how long a cached decision may be reused
    * @param watch reload when a file under {@code regoDir} changes
    * @param shadowRegoDir a candidate policy evaluated beside the enforced one, never enforced; or
