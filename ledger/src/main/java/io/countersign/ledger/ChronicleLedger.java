@@ -1,7 +1,11 @@
 package io.countersign.ledger;
 
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -11,8 +15,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import net.openhft.chronicle.core.time.SystemTimeProvider;
+import net.openhft.chronicle.core.time.TimeProvider;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.util.MicroTouched;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +59,7 @@ public final class ChronicleLedger implements Ledger {
   private final LedgerOptions options;
   private final BlockingQueue<PendingAppend> pending;
   private final WriterHook hook;
+  private final Redactor redactor;
   private final Thread writer;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -65,11 +73,22 @@ public final class ChronicleLedger implements Ledger {
   /** False after a failed write, until a later write succeeds. */
   private volatile boolean lastWriteSucceeded = true;
 
-  private ChronicleLedger(Path dir, LedgerOptions options, WriterHook hook) {
+  // Writer thread only: the chain's state, set when the journal is opened.
+  private HashChain chain;
+  private long nextSeq;
+  private String prev;
+  private FileStore fileStore;
+  private long writeBudget = Long.MAX_VALUE;
+  private final TimeProvider timeProvider;
+
+  private ChronicleLedger(
+      Path dir, LedgerOptions options, WriterHook hook, TimeProvider timeProvider) {
     this.dir = dir;
+    this.timeProvider = timeProvider;
     this.options = options;
     this.pending = new ArrayBlockingQueue<>(options.queueCapacity());
     this.hook = hook;
+    this.redactor = new Redactor(options.redactHeaders());
     this.writer = new Thread(this::runWriter, WRITER_THREAD_NAME);
     // Not a daemon: the JVM must not exit with acknowledged-to-be-queued events unwritten.
     this.writer.setDaemon(false);
@@ -87,9 +106,15 @@ public final class ChronicleLedger implements Ledger {
 
   /** As {@link #open(Path, LedgerOptions)}, with a hook into the writer loop (for tests). */
   static ChronicleLedger open(Path dir, LedgerOptions options, WriterHook hook) {
+    return open(dir, options, hook, SystemTimeProvider.INSTANCE);
+  }
+
+  /** As {@link #open(Path, LedgerOptions)}, with a writer hook and a clock for roll cycles. */
+  static ChronicleLedger open(
+      Path dir, LedgerOptions options, WriterHook hook, TimeProvider timeProvider) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(options, "options");
-    ChronicleLedger ledger = new ChronicleLedger(dir, options, hook);
+    ChronicleLedger ledger = new ChronicleLedger(dir, options, hook, timeProvider);
     ledger.writer.start();
     try {
       ledger.started.get(OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -121,7 +146,11 @@ public final class ChronicleLedger implements Ledger {
     }
     PendingAppend p;
     try {
-      p = new PendingAppend(LedgerEventCodec.toJson(event), new CompletableFuture<>());
+      Redactor.Result redacted = redactor.redact(event);
+      p =
+          new PendingAppend(
+              LedgerEventCodec.toJson(redacted.event(), redacted.redacted()),
+              new CompletableFuture<>());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(
           new LedgerUnavailableException("cannot encode ledger event", e));
@@ -188,12 +217,28 @@ public final class ChronicleLedger implements Ledger {
   // ---- writer thread only below this line ----
 
   private void runWriter() {
-    SingleChronicleQueue queue;
+    WriterLock writerLock = null;
+    SingleChronicleQueue queue = null;
     ExcerptAppender appender;
     try {
-      queue = JournalDirectory.openForAppend(dir, options.rollPeriod());
+      writerLock = WriterLock.acquire(dir);
+      HashChain chain = new HashChain(readKey(options.hmacKeyFile()));
+      queue = JournalDirectory.openForAppend(dir, options.rollPeriod(), timeProvider);
+      WriterLock.clearStaleChronicleLocks(queue);
+      ChainHead head = ChainReading.head(queue);
+      this.chain = chain;
+      this.nextSeq = head == null ? 0 : head.seq() + 1;
+      this.prev = head == null ? HashChain.GENESIS : head.seal();
+      this.fileStore = Files.getFileStore(dir);
       appender = queue.createAppender();
+      applyRetention(queue, appender);
     } catch (Throwable t) {
+      if (queue != null) {
+        queue.close();
+      }
+      if (writerLock != null) {
+        writerLock.close();
+      }
       started.completeExceptionally(t);
       stopped.complete(null);
       return;
@@ -201,20 +246,41 @@ public final class ChronicleLedger implements Ledger {
     started.complete(null);
     try {
       List<PendingAppend> batch = new ArrayList<>();
+      int cycle = appender.cycle();
       while (true) {
         PendingAppend first = pending.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
         if (first != null) {
           batch.add(first);
           pending.drainTo(batch);
           hook.beforeBatch(batch.size());
+          String full = diskFull();
           for (PendingAppend p : batch) {
-            if (p != PendingAppend.WAKE_UP) {
+            if (p == PendingAppend.WAKE_UP) {
+              continue;
+            }
+            // A big batch can use more than the floor: look again once its budget is spent.
+            long cost = 2L * p.json().length() + 4096;
+            if (full == null && writeBudget < cost) {
+              full = diskFull();
+            }
+            writeBudget -= cost;
+            if (full != null) {
+              refuse(p, full);
+            } else {
               appender = write(queue, appender, p);
             }
           }
           batch.clear();
         } else if (closed) {
           break; // closed and nothing left: everything queued before close is written
+        }
+        if (appender != null && pending.isEmpty()) {
+          // Idle: fault in the next page now, so the next append does not pay for it.
+          pretouch(appender);
+          if (appender.cycle() != cycle) {
+            cycle = appender.cycle();
+            applyRetention(queue, appender);
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -229,12 +295,93 @@ public final class ChronicleLedger implements Ledger {
         queue.close();
       } catch (Throwable t) {
         log.warn("error while closing ledger at {}", dir, t);
+      } finally {
+        writerLock.close();
       }
       // Whatever is still queued (a writer that died, or appends racing close) will never be
       // written: fail it now, and let late appends fail themselves (see append()).
       terminated = true;
       failLeftovers();
       stopped.complete(null);
+    }
+  }
+
+  private static byte[] readKey(Path file) throws IOException {
+    if (file == null) {
+      return null;
+    }
+    byte[] key = Files.readAllBytes(file);
+    int n = key.length;
+    while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r')) {
+      n--; // a key file written by echo or an editor ends with a newline that is not key
+    }
+    if (n == 0) {
+      throw new IllegalArgumentException("the ledger HMAC key file " + file + " is empty");
+    }
+    return Arrays.copyOf(key, n);
+  }
+
+  /** Why nothing can be written now (too little free space), or {@code null}. */
+  private String diskFull() {
+    if (options.minFreeBytes() == 0) {
+      return null;
+    }
+    try {
+      long free = fileStore.getUsableSpace();
+      writeBudget = free - options.minFreeBytes();
+      if (free < options.minFreeBytes()) {
+        return "ledger disk full: "
+            + free
+            + " bytes free at "
+            + dir
+            + ", below the floor of "
+            + options.minFreeBytes()
+            + "; nothing is written until space is freed";
+      }
+      return null;
+    } catch (IOException e) {
+      return "cannot read the free space at " + dir + ": " + e;
+    }
+  }
+
+  private void refuse(PendingAppend p, String why) {
+    if (lastWriteSucceeded) {
+      log.error("{}", why);
+    }
+    lastWriteSucceeded = false;
+    p.written().completeExceptionally(new LedgerUnavailableException(why));
+  }
+
+  private static void pretouch(ExcerptAppender appender) {
+    if (appender instanceof MicroTouched touched) {
+      try {
+        touched.microTouch();
+      } catch (RuntimeException e) {
+        // Pretouching is an optimization; a real problem shows on the next write.
+      }
+    }
+  }
+
+  /**
+   * Deletes whole roll cycles older than the newest {@link LedgerOptions#retainCycles()} files, and
+   * records what it deleted as a {@link EventType#LEDGER_RETENTION} event.
+   */
+  private void applyRetention(SingleChronicleQueue queue, ExcerptAppender appender) {
+    if (options.retainCycles() == 0) {
+      return;
+    }
+    try {
+      Retention.Deleted deleted = Retention.apply(queue, dir, options.retainCycles());
+      if (deleted == null) {
+        return;
+      }
+      log.info("ledger retention deleted {} at {}", deleted.files(), dir);
+      LedgerEvent event = Retention.event(deleted, options.retainCycles(), timeProvider.currentTimeMillis());
+      PendingAppend p =
+          new PendingAppend(LedgerEventCodec.toJson(event), new CompletableFuture<>());
+      write(queue, appender, p);
+    } catch (Throwable t) {
+      log.error("ledger retention failed at {}", dir, t);
     }
   }
 
@@ -246,15 +393,19 @@ public final class ChronicleLedger implements Ledger {
       if (appender == null) {
         appender = queue.createAppender();
       }
+      String line = chain.seal(p.json(), nextSeq, prev);
       try (DocumentContext dc = appender.writingDocument()) {
         try {
-          dc.wire().getValueOut().text(p.json());
+          dc.wire().getValueOut().text(line);
         } catch (Throwable t) {
           dc.rollbackOnClose();
           throw t;
         }
       }
       long index = appender.lastIndexAppended();
+      // Only a written event moves the chain: a failed write is retried with the same link.
+      nextSeq++;
+      prev = line.substring(line.length() - 66, line.length() - 2);
       if (!lastWriteSucceeded) {
         log.info("ledger writes succeed again at {}", dir);
       }
@@ -275,6 +426,15 @@ public final class ChronicleLedger implements Ledger {
         } catch (Throwable ignored) {
           // Already failing; the next write reports the real problem.
         }
+      }
+      // A write that died inside Chronicle (e.g. InternalError from a SIGBUS on a full disk)
+      // leaves Chronicle's write lock set with our PID, and every later write would wait 15 s for
+      // it and fail. This thread is the only writer (it holds the directory's writer lock), so the
+      // lock is stale: clear it.
+      try {
+        WriterLock.clearStaleChronicleLocks(queue);
+      } catch (Throwable ignored) {
+        // Reported by the next write.
       }
       return null;
     }

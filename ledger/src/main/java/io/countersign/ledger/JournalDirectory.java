@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import net.openhft.chronicle.core.time.TimeProvider;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 
@@ -45,7 +46,15 @@ final class JournalDirectory {
 
   /** A queue for appending, created if absent. */
   static SingleChronicleQueue openForAppend(Path dir, RollPeriod period) {
-    return SingleChronicleQueueBuilder.binary(dir).rollCycle(period.chronicleCycle()).build();
+    return openForAppend(dir, period, net.openhft.chronicle.core.time.SystemTimeProvider.INSTANCE);
+  }
+
+  /** A queue for appending, with a clock for its roll cycles. */
+  static SingleChronicleQueue openForAppend(Path dir, RollPeriod period, TimeProvider time) {
+    return SingleChronicleQueueBuilder.binary(dir)
+        .rollCycle(period.chronicleCycle())
+        .timeProvider(time)
+        .build();
   }
 
   /**

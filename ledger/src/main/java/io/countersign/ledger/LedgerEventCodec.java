@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * The one place that turns a {@link LedgerEvent} into its wire form and back. The wire form is one
@@ -53,14 +54,35 @@ public final class LedgerEventCodec {
 
   private LedgerEventCodec() {}
 
+  /** Envelope field, after the body: the JSON paths (in the body) whose values were redacted. */
+  public static final String FIELD_REDACTED = "redacted";
+
+  /** Chain field: the event's position in the hash chain, from 0. */
+  public static final String FIELD_SEQ = "seq";
+
+  /** Chain field: the seal of the previous event. */
+  public static final String FIELD_PREV = "prev";
+
   /** The event's wire form: one line of JSON, no trailing newline. */
   public static String toJson(LedgerEvent event) {
-    return write(null, event);
+    return write(null, event, List.of());
   }
 
-  /** The printed form: the wire form with {@code "index"} as its first field, in decimal. */
+  /** The wire form with the paths that were redacted, before it is sealed into the chain. */
+  static String toJson(LedgerEvent event, List<String> redacted) {
+    return write(null, event, redacted);
+  }
+
+  /**
+   * The printed form: the stored line (chain members included) with {@code "index"} as its first
+   * field, in decimal; for an event never stored, its wire form with the index.
+   */
   public static String toJsonLine(RecordedEvent recorded) {
-    return write(recorded.index(), recorded.event());
+    String stored = recorded.stored();
+    if (stored != null && stored.length() > 2 && stored.charAt(0) == '{') {
+      return "{\"" + FIELD_INDEX + "\":" + recorded.index() + "," + stored.substring(1);
+    }
+    return write(recorded.index(), recorded.event(), List.of());
   }
 
   /**
@@ -72,6 +94,15 @@ public final class LedgerEventCodec {
    * @throws IllegalArgumentException when the text is not a version-1 ledger event, with the reason
    */
   public static LedgerEvent fromJson(String json) {
+    return fromTree(tree(json));
+  }
+
+  /**
+   * Parses JSON text into a tree, duplicate keys rejected.
+   *
+   * @throws IllegalArgumentException when it is not one JSON object
+   */
+  static JsonNode tree(String json) {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
@@ -81,6 +112,11 @@ public final class LedgerEventCodec {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("not a JSON object");
     }
+    return root;
+  }
+
+  /** As {@link #fromJson}, from a parsed tree. */
+  static LedgerEvent fromTree(JsonNode root) {
     JsonNode v = root.get(FIELD_VERSION);
     if (v == null || !v.isIntegralNumber()) {
       throw new IllegalArgumentException("missing or non-integer \"v\"");
@@ -123,7 +159,7 @@ public final class LedgerEventCodec {
     return n.textValue();
   }
 
-  private static String write(Long index, LedgerEvent event) {
+  private static String write(Long index, LedgerEvent event, List<String> redacted) {
     StringWriter out = new StringWriter(256);
     try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
       g.writeStartObject();
@@ -136,6 +172,13 @@ public final class LedgerEventCodec {
       g.writeStringField(FIELD_TIME, event.time().toString());
       g.writeFieldName(FIELD_BODY);
       MAPPER.writeTree(g, event.body());
+      if (!redacted.isEmpty()) {
+        g.writeArrayFieldStart(FIELD_REDACTED);
+        for (String path : redacted) {
+          g.writeString(path);
+        }
+        g.writeEndArray();
+      }
       g.writeEndObject();
     } catch (IOException e) {
       // A StringWriter does not fail; a body Jackson cannot write is a programming error.

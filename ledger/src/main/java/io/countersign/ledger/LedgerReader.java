@@ -129,6 +129,128 @@ public final class LedgerReader implements AutoCloseable {
     return new Counts(events, skipped);
   }
 
+  /** One document as stored: its index and text, or why it has no text. */
+  interface RawDocument {
+    /** Called for each document; {@code text} is {@code null} when {@code error} is not. */
+    void accept(long index, String text, String error);
+  }
+
+  /** Every document from the start, undecoded (for {@code verify}). */
+  long forEachRaw(RawDocument onDocument) {
+    tailer.toStart();
+    long n = 0;
+    while (true) {
+      String text = null;
+      String error = null;
+      long index;
+      try (DocumentContext dc = tailer.readingDocument()) {
+        if (!dc.isPresent()) {
+          return n;
+        }
+        index = dc.index();
+        try {
+          text = dc.wire().getValueIn().text();
+          if (text == null) {
+            error = "empty document";
+          }
+        } catch (RuntimeException e) {
+          error = "not a text document: " + e.getMessage();
+        }
+      }
+      n++;
+      onDocument.accept(index, text, error);
+    }
+  }
+
+  /**
+   * Reads the events after journal index {@code afterIndex} (all of them when it is negative) up to
+   * the current end, or, with {@code follow}, also new ones until {@code stop} says so.
+   */
+  public Counts readAfter(
+      long afterIndex,
+      boolean follow,
+      Consumer<RecordedEvent> onEvent,
+      Consumer<SkippedDocument> onSkipped,
+      BooleanSupplier stop) {
+    position(afterIndex);
+    long events = 0;
+    long skipped = 0;
+    long park = MIN_PARK_NANOS;
+    while (!stop.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
+      int r = readOne(onEvent, onSkipped);
+      if (r == NOTHING) {
+        if (!follow) {
+          break;
+        }
+        LockSupport.parkNanos(park);
+        park = Math.min(park * 2, MAX_PARK_NANOS);
+        continue;
+      }
+      park = MIN_PARK_NANOS;
+      if (r == EVENT) {
+        events++;
+      } else {
+        skipped++;
+      }
+    }
+    return new Counts(events, skipped);
+  }
+
+  /** A document's index and text, for scans that decode only what they need. */
+  interface TextVisitor {
+    /** Returns whether to go on. */
+    boolean visit(long index, String text);
+  }
+
+  /** Reads the text of each document after {@code afterIndex} (from the start when negative). */
+  void scanText(long afterIndex, TextVisitor visitor) {
+    position(afterIndex);
+    while (true) {
+      String text;
+      long index;
+      try (DocumentContext dc = tailer.readingDocument()) {
+        if (!dc.isPresent()) {
+          return;
+        }
+        index = dc.index();
+        try {
+          text = dc.wire().getValueIn().text();
+        } catch (RuntimeException e) {
+          continue;
+        }
+      }
+      if (text != null && !visitor.visit(index, text)) {
+        return;
+      }
+    }
+  }
+
+  /** Places the tailer on the first document after {@code afterIndex}. */
+  private void position(long afterIndex) {
+    if (afterIndex < 0) {
+      tailer.toStart();
+      return;
+    }
+    if (tailer.moveToIndex(afterIndex)) {
+      try (DocumentContext dc = tailer.readingDocument()) {
+        if (!dc.isPresent()) {
+          return;
+        }
+      }
+      return;
+    }
+    // The index is gone (retention) or not written yet: start at the first index after it.
+    tailer.toStart();
+    while (true) {
+      try (DocumentContext dc = tailer.readingDocument()) {
+        if (!dc.isPresent() || dc.index() > afterIndex) {
+          dc.rollbackOnClose();
+          return;
+        }
+      }
+    }
+  }
+
   private static final int NOTHING = 0;
   private static final int EVENT = 1;
   private static final int SKIPPED = 2;
@@ -167,7 +289,7 @@ public final class LedgerReader implements AutoCloseable {
       onSkipped.accept(new SkippedDocument(index, SkippedDocument.Kind.UNREADABLE, e.getMessage()));
       return SKIPPED;
     }
-    onEvent.accept(new RecordedEvent(index, event));
+    onEvent.accept(new RecordedEvent(index, event, text));
     return EVENT;
   }
 

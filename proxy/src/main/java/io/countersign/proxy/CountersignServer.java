@@ -2,7 +2,6 @@ package io.countersign.proxy;
 
 import io.countersign.ledger.ChronicleLedger;
 import io.countersign.ledger.Ledger;
-import io.countersign.ledger.LedgerOptions;
 import io.countersign.policy.ManagedOpa;
 import io.countersign.policy.PolicyEngine;
 import io.countersign.proxy.admin.AdminChannelInitializer;
@@ -82,7 +81,7 @@ public final class CountersignServer implements AutoCloseable {
         }
       });
       policy = new SwappablePolicyEngine(first.engine());
-      ledger = ChronicleLedger.open(config.ledgerDir(), LedgerOptions.defaults());
+      ledger = ChronicleLedger.open(config.ledgerDir(), config.ledger());
       closeInReverse.add(ledger);
       reloader = new PolicyReloader(loader, first, policy, p.regoDir(), ledger, clock, drainTimeout);
       closeInReverse.add(reloader);

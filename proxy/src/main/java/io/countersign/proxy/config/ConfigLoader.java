@@ -82,7 +82,8 @@ public final class ConfigLoader {
         ledger(object(root, "ledger")),
         upstream(object(root, "upstream")),
         routes(root.get("routes")),
-        approvals(object(root, "approvals")));
+        approvals(object(root, "approvals")),
+        ledgerOptions(object(root, "ledger")));
   }
 
   private ProxyConfig.Approvals approvals(JsonNode n) {
@@ -234,9 +235,48 @@ public final class ConfigLoader {
   }
 
   private Path ledger(JsonNode n) {
-    allowOnly(n, "ledger.", "dir");
+    allowOnly(n, "ledger.", "dir", "roll", "hmac_key_file", "redact_headers", "retain_cycles",
+        "min_free_bytes");
     return path(n, "ledger.dir", "ledger");
   }
+
+  private io.countersign.ledger.LedgerOptions ledgerOptions(JsonNode n) {
+    io.countersign.ledger.LedgerOptions o = io.countersign.ledger.LedgerOptions.defaults();
+    String roll = text(n, "ledger.roll", null);
+    if (roll != null) {
+      try {
+        o = o.withRollPeriod(io.countersign.ledger.RollPeriod.parse(roll));
+      } catch (IllegalArgumentException e) {
+        throw fail("ledger.roll", "is '" + roll + "'", e.getMessage());
+      }
+    }
+    if (n.hasNonNull("hmac_key_file")) {
+      Path key = path(n, "ledger.hmac_key_file", null);
+      if (!Files.isReadable(key)) {
+        throw fail("ledger.hmac_key_file", "is " + key + ", not a readable file", "mount the key");
+      }
+      o = o.withHmacKeyFile(key);
+    }
+    JsonNode headers = n.get("redact_headers");
+    if (headers != null && !headers.isNull()) {
+      if (!headers.isArray()) {
+        throw fail("ledger.redact_headers", "is not a list", "list header names, e.g. [authorization]");
+      }
+      java.util.Set<String> names = new java.util.HashSet<>();
+      headers.forEach(h -> names.add(h.asText().toLowerCase(Locale.ROOT)));
+      o = o.withRedactHeaders(names);
+    }
+    o = o.withRetainCycles(intIn(n, "ledger.retain_cycles", 0, 0, 100_000));
+    JsonNode floor = n.get("min_free_bytes");
+    if (floor != null && !floor.isNull()) {
+      if (!floor.canConvertToLong() || floor.asLong() < 0) {
+        throw fail("ledger.min_free_bytes", "is not a non-negative whole number", "e.g. 1048576");
+      }
+      o = o.withMinFreeBytes(floor.asLong());
+    }
+    return o;
+  }
+
 
   private Upstream upstream(JsonNode n) {
     allowOnly(

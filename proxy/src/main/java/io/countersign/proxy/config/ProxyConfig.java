@@ -18,6 +18,7 @@ import java.util.List;
  * @param upstream upstream client settings
  * @param routes the routes, each a path prefix mapped to an upstream
  * @param approvals who may approve held requests, bounds, and notification targets
+ * @param ledger how the ledger is written (roll period, HMAC, redaction, retention, free-space floor)
  */
 public record ProxyConfig(
     String agentId,
@@ -28,7 +29,16 @@ public record ProxyConfig(
     Path ledgerDir,
     Upstream upstream,
     List<RouteConfig> routes,
-    Approvals approvals) {
+    Approvals approvals,
+    io.countersign.ledger.LedgerOptions ledger) {
+
+  /** With the ledger's default options. */
+  public ProxyConfig(String agentId, InetSocketAddress agentListen, InetSocketAddress adminListen,
+      Limits limits, Policy policy, Path ledgerDir, Upstream upstream, List<RouteConfig> routes,
+      Approvals approvals) {
+    this(agentId, agentListen, adminListen, limits, policy, ledgerDir, upstream, routes, approvals,
+        io.countersign.ledger.LedgerOptions.defaults());
+  }
 
   /**
    * Approval settings.
