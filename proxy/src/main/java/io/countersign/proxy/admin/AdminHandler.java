@@ -154,12 +154,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (who == null) {
       ApprovalRefusedException e = new ApprovalRefusedException(401, "bad_token",
           "a valid approver bearer token is required");
-      if (approvalId != null) {
-        approvals.refusal(approvalId, "(unauthenticated)", e);
-      }
       FullHttpResponse r = error(e.status(), e.code(), e.getMessage());
       r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"countersign\"");
-      send(ctx, r, keepAlive);
+      if (approvalId != null) {
+        // answered once the refusal is on record
+        approvals.refusal(approvalId, "(unauthenticated)", e)
+            .whenComplete((i, err) -> ctx.executor().execute(() -> send(ctx, r, keepAlive)));
+      } else {
+        send(ctx, r, keepAlive);
+      }
       return;
     }
     if (path.equals("/v1/approvals") && method.equals("GET")) {
@@ -196,10 +199,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             ? approvals.approve(approvalId, who, reason, digest)
             : approvals.deny(approvalId, who, reason, digest);
       } catch (ApprovalRefusedException e) {
+        FullHttpResponse r = error(e.status(), e.code(), e.getMessage());
         if (e.status() == 404) {
-          approvals.refusal(approvalId, who.name(), e);
+          approvals.refusal(approvalId, who.name(), e)
+              .whenComplete((i, err) -> ctx.executor().execute(() -> send(ctx, r, keepAlive)));
+        } else {
+          send(ctx, r, keepAlive);
         }
-        send(ctx, error(e.status(), e.code(), e.getMessage()), keepAlive);
         return;
       }
       done.whenComplete((a, err) -> ctx.executor().execute(() -> {

@@ -187,8 +187,10 @@ public final class ApprovalStore implements AutoCloseable {
     synchronized (this) {
       ApprovalRefusedException refused = check(a, who, digest);
       if (refused != null) {
-        refusal(a, who.name(), refused);
-        throw refused;
+        // answered only once the refusal is on record
+        return refusal(a, who.name(), refused).handle((idx, err) -> {
+          throw refused;
+        });
       }
       if (approve) {
         a.addApproval(vote);
@@ -264,19 +266,19 @@ public final class ApprovalStore implements AutoCloseable {
   }
 
   /** Journals a refused approval call that reached a hold (bad token calls are journaled by the API). */
-  void refusal(PendingApproval a, String who, ApprovalRefusedException e) {
+  CompletionStage<Long> refusal(PendingApproval a, String who, ApprovalRefusedException e) {
     ObjectNode body = a == null ? JSON.createObjectNode() : base(a);
     body.put("approver", who);
     body.put("error", e.code());
     body.put("message", e.getMessage());
-    ledger.append(LedgerEvent.of(EventType.APPROVAL_REFUSED, a == null ? "-" : a.exchangeId(),
+    return ledger.append(LedgerEvent.of(EventType.APPROVAL_REFUSED, a == null ? "-" : a.exchangeId(),
         clock.instant(), body));
   }
 
   /** Journals a refusal for a call that named no valid hold or approver. */
-  public void refusal(String approvalId, String who, ApprovalRefusedException e) {
+  public CompletionStage<Long> refusal(String approvalId, String who, ApprovalRefusedException e) {
     PendingApproval a = approvalId == null ? null : approvals.get(approvalId);
-    refusal(a, who, e);
+    return refusal(a, who, e);
   }
 
   /** Ends a hold denied without a journaled vote (the ledger failed); completes its resolution. */
