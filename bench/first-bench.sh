@@ -6,7 +6,7 @@
 #
 # Knobs (environment): DURATION=10s WARMUP=20s THREADS=1 CONNECTIONS=32
 #   TMPFS=auto|0|1   also run GET with the ledger on /dev/shm (auto: when /dev/shm exists)
-#   UPSTREAM_PORT=19100 PROXY_PORT=18080   KEEP_TMP=1 keeps the temp dir (ledgers, configs)
+#   UPSTREAM_PORT=19100 PROXY_PORT=18080 ADMIN_PORT=18090   KEEP_TMP=1 keeps the temp dir (ledgers, configs)
 #   COUNTERSIGN_JAVA_OPTS  passed through to the JVM (e.g. -Dio.netty.leakDetection.level=paranoid)
 set -Eeuo pipefail
 
@@ -17,6 +17,7 @@ CONNECTIONS="${CONNECTIONS:-32}"
 TMPFS="${TMPFS:-auto}"
 UPSTREAM_PORT="${UPSTREAM_PORT:-19100}"
 PROXY_PORT="${PROXY_PORT:-18080}"
+ADMIN_PORT="${ADMIN_PORT:-18090}"
 READY_DEADLINE_S=90      # proxy start (JVM + managed OPA or wasm compile)
 STOP_DEADLINE_S=15       # graceful stop before SIGKILL
 
@@ -33,6 +34,18 @@ die() { log "FAIL: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------- cleanup
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/countersign-bench.XXXXXX")"
+# The bench measures the proxy, not budgets: a copy of rego/ whose spend limits a bench run cannot
+# reach (the real catalog gives sales-assistant 1,000 paid actions a day, spent in a second).
+cp -r "$root/rego" "$tmp/rego"
+python3 - "$tmp/rego/countersign/catalog/data.json" <<'PYEDIT'
+import json, sys
+path = sys.argv[1]
+catalog = json.load(open(path))
+for holder in list(catalog.get("agents", {}).values()) + list(catalog.get("workflows", {}).values()):
+    for limit in holder.get("spend_limits", []):
+        limit["limit"] = 10**12
+json.dump(catalog, open(path, "w"), indent=2)
+PYEDIT
 shm=""
 upstream_pid=""
 proxy_pid=""
@@ -135,6 +148,7 @@ mkdir -p "$bench/.build" "$results"
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_busy "$UPSTREAM_PORT" && die "port $UPSTREAM_PORT is in use (set UPSTREAM_PORT)"
 port_busy "$PROXY_PORT" && die "port $PROXY_PORT is in use (set PROXY_PORT)"
+port_busy "$ADMIN_PORT" && die "port $ADMIN_PORT is in use (set ADMIN_PORT)"
 
 # Waits until URL answers anything over HTTP, PID stays alive, within DEADLINE seconds.
 wait_http() {
@@ -251,10 +265,11 @@ with_proxy() {
 agent_id: sales-assistant
 listen:
   agent: 127.0.0.1:$PROXY_PORT
+  admin: 127.0.0.1:$ADMIN_PORT
 policy:
   engine: $engine
   opa_binary: $opa
-  rego_dir: $root/rego
+  rego_dir: $tmp/rego
 ledger:
   dir: $ldir
 routes:
