@@ -42,7 +42,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiskFullIT {
   private static final Path ROOT = ProxyFixture.regoDir().toAbsolutePath().normalize().getParent();
-  private static final Pattern LISTENING = Pattern.compile("agent port listening on /127\\.0\\.0\\.1:(\\d+)");
 
   @TempDir Path tmp;
 
@@ -69,10 +68,10 @@ class DiskFullIT {
       pb.environment().put("COUNTERSIGN_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m");
       proxy = pb.start();
       List<String> output = new ArrayList<>();
-      int port = awaitPort(proxy, output);
+      int port = SidecarOutput.awaitPort(proxy, output);
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-      HttpResponse<String> first = get(client, port, 0);
+      HttpResponse<String> first = SidecarOutput.get(client, port, 0);
       assertEquals(200, first.statusCode(), "the proxy serves before the disk fills: " + first.body());
       // Leave ~160 KiB above the ledger's 1 MiB free-space floor.
       long free = Files.getFileStore(mount).getUsableSpace();
@@ -85,7 +84,7 @@ class DiskFullIT {
       String lastBeforeFull = null;
       HttpResponse<String> refused = null;
       for (int i = 1; i < 2000 && refused == null; i++) {
-        HttpResponse<String> r = get(client, port, i);
+        HttpResponse<String> r = SidecarOutput.get(client, port, i);
         if (r.statusCode() == 503) {
           refused = r;
         } else {
@@ -100,13 +99,13 @@ class DiskFullIT {
       assertTrue(refused.body().contains("ledger disk full"), refused.body());
       int forwardedBefore = upstream.received().size();
       for (int i = 0; i < 5; i++) {
-        assertEquals(503, get(client, port, 5000 + i).statusCode());
+        assertEquals(503, SidecarOutput.get(client, port, 5000 + i).statusCode());
       }
       assertEquals(forwardedBefore, upstream.received().size(), "nothing is forwarded while full");
       assertTrue(proxy.isAlive(), "the proxy did not die (no SIGBUS)");
 
       Files.delete(filler);
-      HttpResponse<String> again = get(client, port, 9000);
+      HttpResponse<String> again = SidecarOutput.get(client, port, 9000);
       assertEquals(200, again.statusCode(), "served again once space returned: " + again.body());
       answeredOk.add(again.headers().firstValue("x-countersign-exchange-id").orElseThrow());
 
@@ -137,39 +136,5 @@ class DiskFullIT {
       }
       new ProcessBuilder("umount", "--lazy", mount.toString()).inheritIO().start().waitFor();
     }
-  }
-
-  private static HttpResponse<String> get(HttpClient client, int port, int n) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/crm/v3/deals/" + n))
-        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int awaitPort(Process p, List<String> output) throws Exception {
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          synchronized (output) {
-            output.add(line);
-          }
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (IOException e) {
-        // ended
-      }
-      port.complete(-1);
-    }, "disk-full-output");
-    t.setDaemon(true);
-    t.start();
-    int got = port.get(60, TimeUnit.SECONDS);
-    if (got < 0) {
-      synchronized (output) {
-        throw new AssertionError("the proxy did not start:\n" + String.join("\n", output));
-      }
-    }
-    return got;
   }
 }

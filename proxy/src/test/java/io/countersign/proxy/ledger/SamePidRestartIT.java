@@ -41,7 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SamePidRestartIT {
   private static final Path ROOT = ProxyFixture.regoDir().toAbsolutePath().normalize().getParent();
-  private static final Pattern LISTENING = Pattern.compile("agent port listening on /127\\.0\\.0\\.1:(\\d+)");
 
   @TempDir Path tmp;
 
@@ -60,7 +59,7 @@ class SamePidRestartIT {
 
       List<String> first = new ArrayList<>();
       Process p1 = startAsPid1(config);
-      HttpResponse<String> r1 = get(client, awaitPort(p1, first), 1);
+      HttpResponse<String> r1 = SidecarOutput.get(client, SidecarOutput.awaitPort(p1, first), 1);
       assertEquals(200, r1.statusCode(), r1.body());
       p1.destroyForcibly();
       assertTrue(p1.waitFor(30, TimeUnit.SECONDS));
@@ -74,8 +73,8 @@ class SamePidRestartIT {
       List<String> second = new ArrayList<>();
       Process p2 = startAsPid1(config);
       try {
-        int port = awaitPort(p2, second);
-        HttpResponse<String> r = get(client, port, 2);
+        int port = SidecarOutput.awaitPort(p2, second);
+        HttpResponse<String> r = SidecarOutput.get(client, port, 2);
         assertEquals(200, r.statusCode(), r.body());
         synchronized (second) {
           assertTrue(second.stream().anyMatch(l -> l.contains("clearing Chronicle's")),
@@ -115,39 +114,5 @@ class SamePidRestartIT {
         .redirectErrorStream(true);
     pb.environment().put("COUNTERSIGN_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m");
     return pb.start();
-  }
-
-  private static HttpResponse<String> get(HttpClient client, int port, int n) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/crm/v3/deals/" + n))
-        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int awaitPort(Process p, List<String> output) throws Exception {
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          synchronized (output) {
-            output.add(line);
-          }
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (IOException e) {
-        // ended
-      }
-      port.complete(-1);
-    }, "same-pid-output");
-    t.setDaemon(true);
-    t.start();
-    int got = port.get(60, TimeUnit.SECONDS);
-    if (got < 0) {
-      synchronized (output) {
-        throw new AssertionError("the proxy did not start:\n" + String.join("\n", output));
-      }
-    }
-    return got;
   }
 }
