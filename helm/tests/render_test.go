@@ -912,3 +912,17 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestExtraConfigIsMergedOverTheRenderedConfig(t *testing.T) {
+	m := render(t, chartDir, "--set", "extraConfig.policy.watch=true", "--set", "extraConfig.ledger.retain_cycles=90")
+	cfg := m.proxyConfig(t)
+	if get(cfg, "policy", "watch") != true {
+		t.Errorf("policy.watch: %v", get(cfg, "policy", "watch"))
+	}
+	if fmt.Sprint(get(cfg, "ledger", "retain_cycles")) != "90" {
+		t.Errorf("ledger.retain_cycles: %#v", get(cfg, "ledger", "retain_cycles"))
+	}
+	if get(cfg, "ledger", "dir") != "/var/lib/countersign/ledger" {
+		t.Errorf("the chart's own ledger.dir must survive the merge: %v", get(cfg, "ledger", "dir"))
+	}
+}

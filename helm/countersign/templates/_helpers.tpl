@@ -137,6 +137,8 @@ countersign.io/sidecar: {{ include "countersign.fullname" . }}
 {{- if $v.approvals.tokensSecret }}
 {{- $_ := set $cfg "approvals" (dict "approvers_file" (printf "%s/%s" $v.approvals.mountPath $v.approvals.tokensKey)) }}
 {{- end }}
+{{- /* extraConfig: any other key of the proxy config (the proxy validates it strictly at start) */}}
+{{- if $v.extraConfig }}{{ $cfg = mergeOverwrite $cfg (deepCopy $v.extraConfig) }}{{ end }}
 {{- printf "# Rendered by the countersign Helm chart from its values; reference: docs/configuration.md.\n" }}
 {{- toYaml $cfg }}
 {{- end }}
