@@ -110,31 +110,7 @@ fi
 
 # Run from a private copy of the built proxy, so a concurrent `mvn package` in the working tree
 # (which deletes and rewrites proxy/target) cannot pull classes out from under a running bench.
-fingerprint() {
-  (cd "$root/proxy/target" && find classes lib -type f -printf '%P %s %T@\n' 2>/dev/null | sort | md5sum)
-}
-snapshot_proxy() {
-  local snap="$tmp/proxy-snapshot" i before after
-  for ((i = 0; i < 90; i++)); do
-    rm -rf "$snap"
-    mkdir -p "$snap/bin" "$snap/proxy/target"
-    # Accept a copy only if the build output did not change for 1 s before and during the copy.
-    before=$(fingerprint)
-    sleep 1
-    if [ "$before" = "$(fingerprint)" ] &&
-      cp "$root/bin/countersign" "$snap/bin/" &&
-      cp -r "$root/proxy/target/classes" "$root/proxy/target/lib" "$snap/proxy/target/" 2>/dev/null &&
-      after=$(fingerprint) && [ "$before" = "$after" ] &&
-      [ -f "$snap/proxy/target/classes/io/countersign/proxy/Main.class" ] &&
-      ls "$snap/proxy/target/lib"/countersign-policy-*.jar "$snap/proxy/target/lib"/countersign-ledger-*.jar \
-        >/dev/null 2>&1; then
-      countersign="$snap/bin/countersign"
-      return 0
-    fi
-    log "proxy/target is changing (a build is running?); retrying the snapshot"
-  done
-  die "could not copy a stable build from $root/proxy/target within 90 tries"
-}
+source "$root/bench/lib/snapshot.sh"
 snapshot_proxy
 commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
 dirty=$([ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ] && echo true || echo false)
