@@ -396,4 +396,25 @@ class ConfigLoaderTest {
         "agent_id: a\nroutes:\n  - name: crm\n    prefix: /crm\n    upstream: http://h/a/../admin\n");
     org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("routes[0].upstream"), e.getMessage());
   }
+
+  @Test
+  void ledgerOptionsAreReadAndCheckedOnce() throws IOException {
+    write("ledger.key", "k3y");
+    ProxyConfig c = ConfigLoader.load(write("countersign.yaml", "agent_id: a\n"
+        + "ledger:\n  dir: j\n  roll: hourly\n  hmac_key_file: ledger.key\n"
+        + "  redact_headers: [Authorization, X-Secret]\n  retain_cycles: 48\n  min_free_bytes: 4096\n"
+        + ROUTE));
+    assertEquals(io.countersign.ledger.RollPeriod.HOURLY, c.ledger().rollPeriod());
+    assertEquals(dir.resolve("ledger.key"), c.ledger().hmacKeyFile());
+    assertEquals(java.util.Set.of("authorization", "x-secret"), c.ledger().redactHeaders());
+    assertEquals(48, c.ledger().retainCycles());
+    assertEquals(4096, c.ledger().minFreeBytes());
+    assertEquals(io.countersign.ledger.LedgerOptions.defaults(),
+        ConfigLoader.load(write("countersign.yaml", "agent_id: a\n" + ROUTE)).ledger());
+
+    ConfigException roll = refused("agent_id: a\nledger:\n  roll: yearly\n" + ROUTE);
+    assertTrue(roll.getMessage().contains("ledger.roll"), roll.getMessage());
+    ConfigException key = refused("agent_id: a\nledger:\n  hmac_key_file: missing.key\n" + ROUTE);
+    assertTrue(key.getMessage().contains("ledger.hmac_key_file"), key.getMessage());
+  }
 }
