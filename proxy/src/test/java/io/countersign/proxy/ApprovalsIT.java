@@ -376,4 +376,36 @@ class ApprovalsIT {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void anEscalationNotifiesTheSecondGroupWhileTheHoldIsStillOpen() throws Exception {
+    Path rego = PolicyVariant.of(tmp.resolve("rego"), c -> ((ObjectNode) c.path("approval_defaults"))
+        .putObject("escalate").put("group", "finance").put("after", "PT1S"));
+    HttpServer hook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+    List<JsonNode> received = new CopyOnWriteArrayList<>();
+    hook.createContext("/generic", ex -> {
+      received.add(ProxyFixture.json(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    hook.start();
+    try {
+      ProxyConfig.Approvals approvals = new ProxyConfig.Approvals(approversFile(tmp), 100, 100,
+          Duration.ofMinutes(30), null,
+          List.of(new ProxyConfig.Webhook("http://127.0.0.1:" + hook.getAddress().getPort() + "/generic", null)),
+          List.of(), null);
+      try (ProxyFixture p = proxy(rego, approvals)) {
+        HttpResponse<String> r = agentSends(p, "PATCH", "/crm/v3/deals/42", "{\"discount_pct\": 30}",
+            "Prefer", "respond-async").get(30, TimeUnit.SECONDS);
+        assertEquals(202, r.statusCode(), r.body());
+        Await.until("the opening and the escalation", Duration.ofSeconds(30), () -> received.size() >= 2);
+        assertEquals("approval.opened", received.get(0).path("type").asText());
+        assertEquals("sales-managers", received.get(0).path("group").asText());
+        assertEquals("approval.escalated", received.get(1).path("type").asText());
+        assertEquals("finance", received.get(1).path("group").asText());
+      }
+    } finally {
+      hook.stop(0);
+    }
+  }
 }
