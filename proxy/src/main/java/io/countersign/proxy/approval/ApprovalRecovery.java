@@ -185,8 +185,7 @@ public final class ApprovalRecovery {
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     resp.path("headers").properties().forEach(h -> {
       if (!"[redacted]".equals(h.getValue().asText())
-          && !java.util.Set.of("content-length", "connection", "keep-alive", "transfer-encoding",
-              "te", "trailer", "upgrade", "proxy-authenticate").contains(h.getKey())) {
+          && io.countersign.proxy.upstream.ResponseHeaders.passedOn(h.getKey())) {
         headers.add(new SimpleImmutableEntry<>(h.getKey(), h.getValue().asText()));
       }
     });

@@ -8,6 +8,7 @@ import io.countersign.policy.RiskClass;
 import io.countersign.proxy.exchange.Exchange;
 import io.countersign.proxy.exchange.ExchangeRecords;
 import io.countersign.proxy.exchange.ExchangeState;
+import io.countersign.proxy.upstream.ResponseHeaders;
 import io.countersign.proxy.upstream.UpstreamClient;
 import io.countersign.proxy.upstream.UpstreamException;
 import io.netty.buffer.ByteBufUtil;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,8 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AsyncApprovalRunner {
   private static final Logger LOG = LoggerFactory.getLogger(AsyncApprovalRunner.class);
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding",
-      "te", "trailer", "upgrade", "proxy-authenticate", "content-length");
 
   private final ApprovalStore store;
   private final UpstreamClient upstream;
@@ -137,7 +135,7 @@ public final class AsyncApprovalRunner {
   private static List<Map.Entry<String, String>> headers(FullHttpResponse r) {
     List<Map.Entry<String, String>> out = new ArrayList<>();
     for (Map.Entry<String, String> h : r.headers()) {
-      if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+      if (ResponseHeaders.passedOn(h.getKey())) {
         out.add(new SimpleImmutableEntry<>(h.getKey(), h.getValue()));
       }
     }

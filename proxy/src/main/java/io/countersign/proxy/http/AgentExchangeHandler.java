@@ -13,6 +13,7 @@ import io.countersign.proxy.exchange.Exchange;
 import io.countersign.proxy.exchange.ExchangeIds;
 import io.countersign.proxy.exchange.ExchangeState;
 import io.countersign.proxy.exchange.PolicyInputs;
+import io.countersign.proxy.upstream.ResponseHeaders;
 import io.countersign.proxy.upstream.UpstreamException;
 import io.countersign.proxy.upstream.UpstreamResponse;
 import io.netty.channel.ChannelFutureListener;
@@ -32,8 +33,6 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,17 +48,6 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(AgentExchangeHandler.class);
   private static final Logger ACCESS = LoggerFactory.getLogger("countersign.access");
   static final String EXCHANGE_ID_HEADER = "x-countersign-exchange-id";
-  private static final Set<String> HOP_BY_HOP =
-      Set.of(
-          "connection",
-          "keep-alive",
-          "proxy-connection",
-          "proxy-authenticate",
-          "te",
-          "trailer",
-          "transfer-encoding",
-          "upgrade",
-          "content-length");
 
   private final ExchangeServices services;
   private final ArrayDeque<Object> waiting = new ArrayDeque<>();
@@ -470,7 +458,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, upstream.status(),
         upstream.content().retainedDuplicate());
     for (var h : upstream.headers()) {
-      if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+      if (ResponseHeaders.passedOn(h.getKey())) {
         out.headers().add(h.getKey(), h.getValue());
       }
     }
