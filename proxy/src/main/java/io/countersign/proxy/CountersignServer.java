@@ -2,6 +2,8 @@ package io.countersign.proxy;
 
 import io.countersign.ledger.ChronicleLedger;
 import io.countersign.ledger.Ledger;
+import io.countersign.ledger.LedgerReader;
+import io.countersign.ledger.NoLedgerException;
 import io.countersign.policy.ManagedOpa;
 import io.countersign.policy.PolicyEngine;
 import io.countersign.proxy.admin.AdminChannelInitializer;
@@ -145,11 +147,19 @@ public final class CountersignServer implements AutoCloseable {
           () -> directorySize(ledgerDir));
       AsyncApprovalRunner runner = new AsyncApprovalRunner(approvals, upstream, records, ledger, clock,
           group, metrics);
+      // one read of the journal rebuilds both the spend counters and the approval holds
       SpendCounters spend = new SpendCounters();
-      int counted = spend.rebuild(config.ledgerDir(), clock.instant());
-      LOG.info("spend counters rebuilt from {} forwarded exchanges of today", counted);
+      SpendCounters.Rebuild spent = spend.rebuild(clock.instant());
+      ApprovalRecovery recovery = new ApprovalRecovery();
+      try (LedgerReader reader = LedgerReader.open(config.ledgerDir())) {
+        reader.forEach(spent.andThen(recovery));
+      } catch (NoLedgerException e) {
+        // a new ledger: nothing to rebuild
+      }
+      LOG.info("spend counters rebuilt from {} forwarded exchanges of today", spent.counted());
       runner.spend(spend);
-      ApprovalRecovery.rebuild(config.ledgerDir(), routes, approvals, runner, ledger, clock);
+      int restored = recovery.restore(routes, approvals, runner, ledger, clock);
+      LOG.info("restored {} open async approvals from the ledger", restored);
 
       ExchangeServices services = new ExchangeServices(
           new Canonicalizer(routes, config.agentId()),

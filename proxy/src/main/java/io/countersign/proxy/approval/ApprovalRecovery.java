@@ -6,12 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.countersign.ledger.EventType;
 import io.countersign.ledger.Ledger;
 import io.countersign.ledger.LedgerEvent;
-import io.countersign.ledger.LedgerReader;
-import io.countersign.ledger.NoLedgerException;
 import io.countersign.ledger.RecordedEvent;
 import io.countersign.proxy.route.RouteTable;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,11 +27,12 @@ import org.slf4j.LoggerFactory;
  * abandoned. An approved request that was journaled as executing but has no outcome is never sent
  * again (at most once); its ticket reports the outcome as unknown.
  */
-public final class ApprovalRecovery {
+public final class ApprovalRecovery implements java.util.function.Consumer<RecordedEvent> {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalRecovery.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private ApprovalRecovery() {}
+  /** An empty recovery; feed it the ledger's events, then {@link #restore}. */
+  public ApprovalRecovery() {}
 
   private static final class Seen {
     JsonNode opened;
@@ -46,20 +44,22 @@ public final class ApprovalRecovery {
     TicketResult result;
   }
 
+  private final Map<String, Seen> byId = new LinkedHashMap<>();
+  private final Map<String, Seen> byExchange = new HashMap<>();
+
+  /** Collects the holds of one recorded event (the proxy reads the journal once at startup). */
+  @Override
+  public void accept(RecordedEvent e) {
+    apply(e.event(), byId, byExchange);
+  }
+
   /**
-   * Reads the whole ledger and restores its holds into {@code store}.
+   * Restores the collected holds into {@code store}.
    *
    * @return how many holds were restored as open or re-executed
    */
-  public static int rebuild(Path ledgerDir, RouteTable routes, ApprovalStore store,
-      AsyncApprovalRunner runner, Ledger ledger, Clock clock) {
-    Map<String, Seen> byId = new LinkedHashMap<>();
-    Map<String, Seen> byExchange = new HashMap<>();
-    try (LedgerReader reader = LedgerReader.open(ledgerDir)) {
-      reader.forEach((RecordedEvent e) -> apply(e.event(), byId, byExchange));
-    } catch (NoLedgerException e) {
-      return 0; // a new ledger: nothing to restore
-    }
+  public int restore(RouteTable routes, ApprovalStore store, AsyncApprovalRunner runner, Ledger ledger,
+      Clock clock) {
     int restored = 0;
     for (Map.Entry<String, Seen> entry : byId.entrySet()) {
       Seen s = entry.getValue();
@@ -128,7 +128,6 @@ public final class ApprovalRecovery {
         store.retireRestored(a);
       }
     }
-    LOG.info("restored {} open async approvals from the ledger", restored);
     return restored;
   }
 

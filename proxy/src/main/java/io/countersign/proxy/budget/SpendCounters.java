@@ -1,11 +1,8 @@
 package io.countersign.proxy.budget;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.countersign.ledger.LedgerReader;
-import io.countersign.ledger.NoLedgerException;
 import io.countersign.ledger.RecordedEvent;
 import io.countersign.proxy.canonical.CallerIdentity;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -14,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Spend per agent, workflow and account for the current UTC day, summed from the {@code cost} of
@@ -73,44 +71,54 @@ public final class SpendCounters {
   }
 
   /**
-   * Rebuilds today's counters from the ledger: the cost of every decided exchange whose outcome
-   * was {@code forwarded}.
-   *
-   * @return how many exchanges were counted
+   * A rebuild of today's counters from the ledger, fed one recorded event at a time (the proxy
+   * reads the journal once at startup and feeds every consumer): the cost of every decided
+   * exchange whose outcome was {@code forwarded}.
    */
-  public int rebuild(Path ledgerDir, Instant now) {
-    LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
-    Map<String, JsonNode> decided = new HashMap<>();
-    int[] counted = {0};
-    try (LedgerReader reader = LedgerReader.open(ledgerDir)) {
-      reader.forEach((RecordedEvent e) -> {
-        JsonNode b = e.event().body();
-        switch (e.event().type()) {
-          case EXCHANGE_DECIDED -> {
-            if (b.path("decision").path("obligations").path("cost").asLong(0) > 0) {
-              decided.put(e.event().exchangeId(), b);
-            }
-          }
-          case EXCHANGE_COMPLETED -> {
-            JsonNode d = decided.remove(e.event().exchangeId());
-            if (d != null && "forwarded".equals(b.path("outcome").asText())) {
-              Instant at = e.event().time();
-              if (LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
-                JsonNode c = d.path("caller");
-                add(text(c, "agent"), text(c, "workflow"), text(c, "account"), at,
-                    d.path("decision").path("obligations").path("cost").asLong(0));
-                counted[0]++;
-              }
-            }
-          }
-          case EXCHANGE_FAILED -> decided.remove(e.event().exchangeId());
-          default -> { }
-        }
-      });
-    } catch (NoLedgerException e) {
-      return 0;
+  public Rebuild rebuild(Instant now) {
+    return new Rebuild(LocalDate.ofInstant(now, ZoneOffset.UTC));
+  }
+
+  /** Consumes recorded events into the counters. Single-threaded, like the read that feeds it. */
+  public final class Rebuild implements Consumer<RecordedEvent> {
+    private final LocalDate today;
+    private final Map<String, JsonNode> decided = new HashMap<>();
+    private int counted;
+
+    private Rebuild(LocalDate today) {
+      this.today = today;
     }
-    return counted[0];
+
+    @Override
+    public void accept(RecordedEvent e) {
+      JsonNode b = e.event().body();
+      switch (e.event().type()) {
+        case EXCHANGE_DECIDED -> {
+          if (b.path("decision").path("obligations").path("cost").asLong(0) > 0) {
+            decided.put(e.event().exchangeId(), b);
+          }
+        }
+        case EXCHANGE_COMPLETED -> {
+          JsonNode d = decided.remove(e.event().exchangeId());
+          if (d != null && "forwarded".equals(b.path("outcome").asText())) {
+            Instant at = e.event().time();
+            if (LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
+              JsonNode c = d.path("caller");
+              add(text(c, "agent"), text(c, "workflow"), text(c, "account"), at,
+                  d.path("decision").path("obligations").path("cost").asLong(0));
+              counted++;
+            }
+          }
+        }
+        case EXCHANGE_FAILED -> decided.remove(e.event().exchangeId());
+        default -> { }
+      }
+    }
+
+    /** How many forwarded exchanges of today were counted. */
+    public int counted() {
+      return counted;
+    }
   }
 
   private static String text(JsonNode n, String field) {
