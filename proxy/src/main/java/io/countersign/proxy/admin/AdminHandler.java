@@ -312,17 +312,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private static FullHttpResponse json(int status, JsonNode body) {
-    byte[] bytes;
-    try {
-      bytes = JSON.writeValueAsBytes(body);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-        HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(bytes));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-    return r;
+    return io.countersign.proxy.http.ErrorResponses.json(status, body);
   }
 
   private static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {

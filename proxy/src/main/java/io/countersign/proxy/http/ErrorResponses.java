@@ -13,9 +13,10 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * The JSON error bodies the agent gets: {@code {"error": code, "message": ..., "exchange_id": ...}}
- * and, for policy outcomes, the risk, rule and reasons. Documented in {@code docs/errors.md}.
+ * and, for policy outcomes, the risk, rule and reasons. Documented in {@code docs/errors.md}. The
+ * admin port builds its JSON answers with {@link #json} too.
  */
-final class ErrorResponses {
+public final class ErrorResponses {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ErrorResponses() {}
@@ -59,7 +60,8 @@ final class ErrorResponses {
     return r;
   }
 
-  static FullHttpResponse json(int status, ObjectNode body) {
+  /** Any JSON answer, on either port: the body with its Content-Type and Content-Length. */
+  public static FullHttpResponse json(int status, com.fasterxml.jackson.databind.JsonNode body) {
     byte[] bytes;
     try {
       bytes = JSON.writeValueAsBytes(body);
