@@ -229,7 +229,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
           && java.util.Objects.equals(s.rule(), enforced.rule());
       services.metrics().shadow(same);
       if (!same) {
-        var body = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         body.set("enforced", services.records().decision(enforced));
         body.set("shadow", services.records().decision(s));
         services.ledger().append(LedgerEvent.of(io.countersign.ledger.EventType.POLICY_SHADOW_DISAGREED,
