@@ -1,6 +1,7 @@
 package io.countersign.ledger;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +16,15 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.core.time.SystemTimeProvider;
 import net.openhft.chronicle.core.time.TimeProvider;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.util.MicroTouched;
+import net.openhft.chronicle.wire.BinaryWireCode;
 import net.openhft.chronicle.wire.DocumentContext;
+import net.openhft.chronicle.wire.WireOut;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +54,9 @@ public final class ChronicleLedger implements Ledger {
   /** How long an idle writer waits before checking for close again (close also wakes it). */
   private static final long IDLE_POLL_MILLIS = 200;
 
+  /** Texts of fewer UTF-8 bytes get a one-byte length code in Chronicle's binary wire. */
+  private static final int SHORT_TEXT_LIMIT = 32;
+
   /**
    * Opening maps files and may create them; slow disks are slow, a hung one must not hang startup.
    */
@@ -76,7 +83,8 @@ public final class ChronicleLedger implements Ledger {
   // Writer thread only: the chain's state, set when the journal is opened.
   private HashChain chain;
   private long nextSeq;
-  private String prev;
+  private byte[] prev;
+  private final LineBuffer line = new LineBuffer(4096);
   private FileStore fileStore;
   private long writeBudget = Long.MAX_VALUE;
   private final TimeProvider timeProvider;
@@ -149,7 +157,7 @@ public final class ChronicleLedger implements Ledger {
       Redactor.Result redacted = redactor.redact(event);
       p =
           new PendingAppend(
-              LedgerEventCodec.toJson(redacted.event(), redacted.redacted()),
+              LedgerEventCodec.toUtf8(redacted.event(), redacted.redacted()),
               new CompletableFuture<>());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(
@@ -228,7 +236,7 @@ public final class ChronicleLedger implements Ledger {
       ChainHead head = ChainReading.head(queue);
       this.chain = chain;
       this.nextSeq = head == null ? 0 : head.seq() + 1;
-      this.prev = head == null ? HashChain.GENESIS : head.seal();
+      this.prev = (head == null ? HashChain.GENESIS : head.seal()).getBytes(StandardCharsets.US_ASCII);
       this.fileStore = Files.getFileStore(dir);
       appender = queue.createAppender();
       applyRetention(queue, appender);
@@ -259,7 +267,7 @@ public final class ChronicleLedger implements Ledger {
               continue;
             }
             // A big batch can use more than the floor: look again once its budget is spent.
-            long cost = 2L * p.json().length() + 4096;
+            long cost = p.json().length + 4096L;
             if (full == null && writeBudget < cost) {
               full = diskFull();
             }
@@ -378,7 +386,7 @@ public final class ChronicleLedger implements Ledger {
       log.info("ledger retention deleted {} at {}", deleted.files(), dir);
       LedgerEvent event = Retention.event(deleted, options.retainCycles(), timeProvider.currentTimeMillis());
       PendingAppend p =
-          new PendingAppend(LedgerEventCodec.toJson(event), new CompletableFuture<>());
+          new PendingAppend(LedgerEventCodec.toUtf8(event, List.of()), new CompletableFuture<>());
       write(queue, appender, p);
     } catch (Throwable t) {
       log.error("ledger retention failed at {}", dir, t);
@@ -393,10 +401,10 @@ public final class ChronicleLedger implements Ledger {
       if (appender == null) {
         appender = queue.createAppender();
       }
-      String line = chain.seal(p.json(), nextSeq, prev);
+      byte[] seal = chain.seal(p.json(), nextSeq, prev, line);
       try (DocumentContext dc = appender.writingDocument()) {
         try {
-          dc.wire().getValueOut().text(line);
+          writeText(dc.wire(), line);
         } catch (Throwable t) {
           dc.rollbackOnClose();
           throw t;
@@ -405,7 +413,7 @@ public final class ChronicleLedger implements Ledger {
       long index = appender.lastIndexAppended();
       // Only a written event moves the chain: a failed write is retried with the same link.
       nextSeq++;
-      prev = line.substring(line.length() - 66, line.length() - 2);
+      prev = seal;
       if (!lastWriteSucceeded) {
         log.info("ledger writes succeed again at {}", dir);
       }
@@ -440,9 +448,28 @@ public final class ChronicleLedger implements Ledger {
     }
   }
 
+  /**
+   * Writes a stored line as a wire text value, exactly as {@code getValueOut().text(String)} would
+   * (code {@link BinaryWireCode#STRING_ANY}, stop-bit length, UTF-8 bytes; shorter texts have
+   * their own codes, and no sealed line is that short), but from bytes in one copy: Chronicle's text() encodes a String
+   * char by char, with a thread check per byte, which was a third of the proxy's CPU under load.
+   * Chronicle stores a character outside the BMP as two 3-byte surrogates, where UTF-8 has one
+   * 4-byte sequence; a line holding one (rare: an emoji in a body) goes through {@code text}.
+   */
+  static void writeText(WireOut wire, LineBuffer line) {
+    if (line.length() < SHORT_TEXT_LIMIT || line.hasFourByteSequence()) {
+      wire.getValueOut().text(new String(line.array(), 0, line.length(), StandardCharsets.UTF_8));
+      return;
+    }
+    Bytes<?> bytes = wire.bytes();
+    bytes.writeUnsignedByte(BinaryWireCode.STRING_ANY);
+    bytes.writeStopBit(line.length());
+    bytes.write(line.array(), 0, line.length());
+  }
+
   /** An encoded event waiting for the writer, and the stage to complete with its index. */
-  private record PendingAppend(String json, CompletableFuture<Long> written) {
-    static final PendingAppend WAKE_UP = new PendingAppend("", new CompletableFuture<>());
+  private record PendingAppend(byte[] json, CompletableFuture<Long> written) {
+    static final PendingAppend WAKE_UP = new PendingAppend(new byte[0], new CompletableFuture<>());
   }
 
   /** A test seam into the writer loop. Called on the writer thread. */

@@ -33,6 +33,8 @@ final class HashChain {
   static final String HMAC_FIELD = "hmac";
   private static final String HASH_MEMBER = ",\"hash\":\"";
   private static final String HMAC_MEMBER = ",\"hmac\":\"";
+  private static final String SEQ_MEMBER = ",\"seq\":";
+  private static final String PREV_MEMBER = ",\"prev\":\"";
   private static final int HEX_LENGTH = 64;
   private static final HexFormat HEX = HexFormat.of();
 
@@ -66,18 +68,32 @@ final class HashChain {
   }
 
   /**
-   * Seals an unsealed wire form ({@link LedgerEventCodec#toJson}, ending with <code>}</code>).
+   * Seals an unsealed wire form ({@link LedgerEventCodec#toUtf8}, UTF-8 ending with <code>}</code>)
+   * into {@code line}, which is cleared first: the stored line's UTF-8 bytes, built in place with no
+   * intermediate strings (the writer reuses one buffer for every event).
    *
-   * @return the stored line
+   * @param prev the previous seal, 64 lower-case hex digits in ASCII
+   * @return the new seal, 64 lower-case hex digits in ASCII (the next event's {@code prev})
    */
-  String seal(String unsealed, long seq, String prev) {
-    StringBuilder b = new StringBuilder(unsealed.length() + 180);
-    b.append(unsealed, 0, unsealed.length() - 1);
-    b.append(",\"seq\":").append(seq).append(",\"prev\":\"").append(prev).append('"');
-    String canonicalBody = b.toString();
-    String seal = digest(canonicalBody + "}");
-    b.append(keyed() ? HMAC_MEMBER : HASH_MEMBER).append(seal).append("\"}");
-    return b.toString();
+  byte[] seal(byte[] unsealed, long seq, byte[] prev, LineBuffer line) {
+    line.clear();
+    line.append(unsealed, 0, unsealed.length - 1);
+    line.appendAscii(SEQ_MEMBER).appendDecimal(seq).appendAscii(PREV_MEMBER);
+    line.append(prev, 0, prev.length).append((byte) '"');
+    byte[] raw;
+    if (hmac != null) {
+      hmac.update(line.array(), 0, line.length());
+      hmac.update((byte) '}');
+      raw = hmac.doFinal();
+    } else {
+      sha256.update(line.array(), 0, line.length());
+      sha256.update((byte) '}');
+      raw = sha256.digest();
+    }
+    byte[] seal = HEX.formatHex(raw).getBytes(StandardCharsets.US_ASCII);
+    line.appendAscii(keyed() ? HMAC_MEMBER : HASH_MEMBER).append(seal, 0, seal.length);
+    line.appendAscii("\"}");
+    return seal;
   }
 
   /** The seal of canonical text, in lower-case hex. */

@@ -1,9 +1,11 @@
 package io.countersign.ledger;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -68,9 +70,19 @@ public final class LedgerEventCodec {
     return write(null, event, List.of());
   }
 
-  /** The wire form with the paths that were redacted, before it is sealed into the chain. */
-  static String toJson(LedgerEvent event, List<String> redacted) {
-    return write(null, event, redacted);
+  /**
+   * The wire form in UTF-8 with the paths that were redacted, before it is sealed into the chain:
+   * the bytes of {@link #toJson(LedgerEvent)}'s text (plus {@code redacted}), written straight to
+   * bytes because that is what the journal stores.
+   */
+  static byte[] toUtf8(LedgerEvent event, List<String> redacted) {
+    ByteArrayBuilder out = new ByteArrayBuilder(1024);
+    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+      write(g, null, event, redacted);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode ledger event " + event.exchangeId(), e);
+    }
+    return out.toByteArray();
   }
 
   /**
@@ -162,29 +174,34 @@ public final class LedgerEventCodec {
   private static String write(Long index, LedgerEvent event, List<String> redacted) {
     StringWriter out = new StringWriter(256);
     try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
-      g.writeStartObject();
-      if (index != null) {
-        g.writeNumberField(FIELD_INDEX, index);
-      }
-      g.writeNumberField(FIELD_VERSION, event.version());
-      g.writeStringField(FIELD_TYPE, event.type().wireName());
-      g.writeStringField(FIELD_EXCHANGE_ID, event.exchangeId());
-      g.writeStringField(FIELD_TIME, event.time().toString());
-      g.writeFieldName(FIELD_BODY);
-      MAPPER.writeTree(g, event.body());
-      if (!redacted.isEmpty()) {
-        g.writeArrayFieldStart(FIELD_REDACTED);
-        for (String path : redacted) {
-          g.writeString(path);
-        }
-        g.writeEndArray();
-      }
-      g.writeEndObject();
+      write(g, index, event, redacted);
     } catch (IOException e) {
       // A StringWriter does not fail; a body Jackson cannot write is a programming error.
       throw new UncheckedIOException("cannot encode ledger event " + event.exchangeId(), e);
     }
     return out.toString();
+  }
+
+  private static void write(JsonGenerator g, Long index, LedgerEvent event, List<String> redacted)
+      throws IOException {
+    g.writeStartObject();
+    if (index != null) {
+      g.writeNumberField(FIELD_INDEX, index);
+    }
+    g.writeNumberField(FIELD_VERSION, event.version());
+    g.writeStringField(FIELD_TYPE, event.type().wireName());
+    g.writeStringField(FIELD_EXCHANGE_ID, event.exchangeId());
+    g.writeStringField(FIELD_TIME, event.time().toString());
+    g.writeFieldName(FIELD_BODY);
+    MAPPER.writeTree(g, event.body());
+    if (!redacted.isEmpty()) {
+      g.writeArrayFieldStart(FIELD_REDACTED);
+      for (String path : redacted) {
+        g.writeString(path);
+      }
+      g.writeEndArray();
+    }
+    g.writeEndObject();
   }
 
   /** Reading a document whose envelope names an event kind this code does not know. */
