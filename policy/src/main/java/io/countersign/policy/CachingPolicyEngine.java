@@ -1,6 +1,5 @@
 package io.countersign.policy;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.security.MessageDigest;
@@ -55,20 +54,26 @@ public final class CachingPolicyEngine implements PolicyEngine {
   }
 
   private static String key(PolicyInput input) {
-    ObjectNode tree = PolicyJson.mapper().valueToTree(input);
-    tree.remove("context");
-    // trace context differs on every request and says nothing about what is asked
-    if (tree.path("request").path("headers") instanceof ObjectNode headers) {
+    PolicyInput.Request r = input.request();
+    Map<String, String> headers = r.headers();
+    if (headers != null && (headers.containsKey("traceparent") || headers.containsKey("tracestate"))) {
+      // trace context differs on every request and says nothing about what is asked
+      headers = new java.util.LinkedHashMap<>(headers);
       headers.remove("traceparent");
       headers.remove("tracestate");
+      r = new PolicyInput.Request(r.method(), r.route(), r.path(), r.upstreamPath(), r.query(),
+          headers, r.body(), r.bodySha256(), r.size());
     }
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(PolicyJson.mapper().writeValueAsBytes(tree)));
+      byte[] json = PolicyJson.mapper().writeValueAsBytes(new KeyView(r, input.caller()));
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
     } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
+
+  /** What a cached decision may depend on: the input without its context. */
+  private record KeyView(PolicyInput.Request request, PolicyInput.Caller caller) {}
 
   /** Cache hits since start. */
   public long hits() {
