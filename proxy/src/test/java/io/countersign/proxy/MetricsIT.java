@@ -3,16 +3,23 @@ package io.countersign.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.countersign.proxy.config.ProxyConfig.Engine;
 import io.countersign.proxy.support.AdminClient;
 import io.countersign.proxy.support.LoopbackUpstream;
 import io.countersign.proxy.support.ProxyFixture;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** /metrics on the admin port, scraped over HTTP after real traffic. */
 class MetricsIT {
@@ -21,6 +28,42 @@ class MetricsIT {
     Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(metrics);
     assertTrue(m.find(), "no series " + series + " in:\n" + metrics);
     return Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void theAccessLogHasDenialsAtInfoAndRoutineForwardsOnlyAtDebug(@TempDir Path tmp) throws Exception {
+    Logger access = (Logger) LoggerFactory.getLogger("countersign.access");
+    Level before = access.getLevel();
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    access.addAppender(lines);
+    try (LoopbackUpstream upstream = new LoopbackUpstream();
+        ProxyFixture p = ProxyFixture.start(Engine.WASM, upstream, tmp)) {
+      access.setLevel(Level.INFO);
+      assertEquals(200, p.send("GET", "/crm/v3/deals/1", null).statusCode());
+      HttpResponse<String> denied = p.send("DELETE", "/crm/v3/deals/1", null);
+      assertEquals(403, denied.statusCode());
+      assertEquals(List.of("INFO denied " + denied.headers().firstValue("x-countersign-exchange-id")
+          .orElseThrow()), summaries(lines.list), "only the denial at INFO");
+
+      lines.list.clear();
+      access.setLevel(Level.DEBUG);
+      HttpResponse<String> read = p.send("GET", "/crm/v3/deals/2", null);
+      assertEquals(200, read.statusCode());
+      assertEquals(List.of("DEBUG forwarded " + read.headers().firstValue("x-countersign-exchange-id")
+          .orElseThrow()), summaries(lines.list), "a routine forward at DEBUG");
+    } finally {
+      access.detachAppender(lines);
+      access.setLevel(before);
+    }
+  }
+
+  private static List<String> summaries(List<ILoggingEvent> events) {
+    return events.stream().map(e -> {
+      Map<String, Object> kv = new java.util.HashMap<>();
+      e.getKeyValuePairs().forEach(pair -> kv.put(pair.key, pair.value));
+      return e.getLevel() + " " + kv.get("outcome") + " " + kv.get("exchange_id");
+    }).toList();
   }
 
   @Test

@@ -36,6 +36,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Runs each agent request through the exchange: canonicalize, decide, record the intent, then
@@ -395,9 +396,13 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     services.metrics().exchange(x.request().route().name(), d.risk().wireName(), d.action().wireName(),
         outcome, status);
     services.metrics().totalLatency(micros * 1000);
-    if (ACCESS.isInfoEnabled()) {
+    // A forwarded exchange the upstream answered below 500 is routine: the ledger and the metrics
+    // have it, so its line is DEBUG (a line per success cost ~16 % of throughput). Denials, holds,
+    // failures and upstream 5xx are INFO.
+    boolean routine = "forwarded".equals(outcome) && status < 500;
+    if (routine ? ACCESS.isDebugEnabled() : ACCESS.isInfoEnabled()) {
       var c = x.request().caller();
-      ACCESS.atInfo().setMessage("exchange")
+      ACCESS.atLevel(routine ? Level.DEBUG : Level.INFO).setMessage("exchange")
           .addKeyValue("exchange_id", x.id())
           .addKeyValue("method", x.request().method())
           .addKeyValue("path", x.request().path())
