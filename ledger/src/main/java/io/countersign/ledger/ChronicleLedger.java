@@ -5,17 +5,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.core.time.SystemTimeProvider;
 import net.openhft.chronicle.core.time.TimeProvider;
@@ -32,27 +30,35 @@ import org.slf4j.LoggerFactory;
  * The {@link Ledger} on a Chronicle Queue in one directory: one document per event, each holding
  * the event's one-line JSON ({@link LedgerEventCodec}).
  *
- * <p>Threading: {@link #append} may be called from any thread (event loops included) and never
- * blocks: it encodes the event, offers it to a bounded queue and returns. One dedicated thread,
- * {@value #WRITER_THREAD_NAME}, owns the Chronicle appender and the queue: Chronicle appenders are
- * single-threaded, and a single writer gives one total order without locks. It drains whatever is
- * queued in one go and completes each append's stage, <em>on the writer thread</em>, as soon as
- * that event is in the memory-mapped file. Callers must therefore continue with an {@code *Async}
- * variant on their own executor (the channel's event loop), never run slow work in a plain {@code
- * thenApply}: that would stall every other append.
+ * <p>Threading: {@link #append} runs on the caller's thread (event loops included) and returns a
+ * stage that is already complete: the event is encoded outside any lock, then, under one lock, sealed
+ * into the hash chain and copied into the memory-mapped file (a few microseconds: a memory copy and a
+ * SHA-256). One lock gives one total order, which the chain needs; Chronicle's appender is used by
+ * one thread at a time under it. There is no hand-off to a writer thread: at 30,000 exchanges a
+ * second, two hand-offs per exchange (to a writer and back) cost more CPU than the writes did. A
+ * background thread, {@value #HOUSEKEEPER_THREAD_NAME}, opens the journal, faults in the next pages
+ * ahead of the writers, and applies retention when a new roll cycle starts.
  *
- * <p>The event is encoded on the caller's thread, so what is written is the event as it was when
- * {@code append} was called, even if the caller later changes the body.
+ * <p>What can make an append slow: the first write of a new roll cycle creates and maps its file
+ * (once per roll period, milliseconds); a write to a page the kernel must find memory for (the
+ * housekeeper touches pages ahead to avoid that). An append never waits for the disk itself: the
+ * file is memory-mapped and the kernel writes it back.
+ *
+ * <p>The event is encoded when {@code append} is called, so what is written is the event as it
+ * was then, even if the caller later changes the body.
  */
 public final class ChronicleLedger implements Ledger {
 
-  /** The name of the thread that writes the journal. */
-  public static final String WRITER_THREAD_NAME = "countersign-ledger-writer";
+  /** The name of the thread that opens the journal and keeps it (pretouch, retention). */
+  public static final String HOUSEKEEPER_THREAD_NAME = "countersign-ledger-housekeeper";
 
   private static final Logger log = LoggerFactory.getLogger(ChronicleLedger.class);
 
-  /** How long an idle writer waits before checking for close again (close also wakes it). */
-  private static final long IDLE_POLL_MILLIS = 200;
+  /** How often the housekeeper touches pages ahead and looks for a new roll cycle. */
+  private static final long HOUSEKEEPING_PERIOD_MILLIS = 10;
+
+  /** The free space is read at least this often (in housekeeping periods: 100 ms). */
+  private static final long FREE_SPACE_EVERY_TICKS = 10;
 
   /** Texts of fewer UTF-8 bytes get a one-byte length code in Chronicle's binary wire. */
   private static final int SHORT_TEXT_LIMIT = 32;
@@ -64,47 +70,48 @@ public final class ChronicleLedger implements Ledger {
 
   private final Path dir;
   private final LedgerOptions options;
-  private final BlockingQueue<PendingAppend> pending;
   private final WriterHook hook;
   private final Redactor redactor;
-  private final Thread writer;
+  private final Thread housekeeper;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
-  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final TimeProvider timeProvider;
+
+  /** Guards everything below it, and the order of the chain. */
+  private final ReentrantLock lock = new ReentrantLock();
 
   /** Set by close(): no new appends are accepted. */
   private volatile boolean closed;
 
-  /** Set once the writer has stopped: nothing queued from now on will ever be written. */
-  private volatile boolean terminated;
-
   /** False after a failed write, until a later write succeeds. */
   private volatile boolean lastWriteSucceeded = true;
 
-  // Writer thread only: the chain's state, set when the journal is opened.
+  private WriterLock writerLock;
+  private SingleChronicleQueue queue;
+  private ExcerptAppender appender;
   private HashChain chain;
   private long nextSeq;
   private byte[] prev;
-  private final LineBuffer line = new LineBuffer(4096);
   private FileStore fileStore;
-  private long writeBudget = Long.MAX_VALUE;
-  private final TimeProvider timeProvider;
+  /** Bytes that may be written before the free space is read again (0: read it first). */
+  private long writeBudget;
+  /** The roll cycle retention last looked at. */
+  private int retainedCycle;
+  private final LineBuffer line = new LineBuffer(4096);
 
   private ChronicleLedger(
       Path dir, LedgerOptions options, WriterHook hook, TimeProvider timeProvider) {
     this.dir = dir;
     this.timeProvider = timeProvider;
     this.options = options;
-    this.pending = new ArrayBlockingQueue<>(options.queueCapacity());
     this.hook = hook;
     this.redactor = new Redactor(options.redactHeaders());
-    this.writer = new Thread(this::runWriter, WRITER_THREAD_NAME);
-    // Not a daemon: the JVM must not exit with acknowledged-to-be-queued events unwritten.
-    this.writer.setDaemon(false);
+    this.housekeeper = new Thread(this::runHousekeeper, HOUSEKEEPER_THREAD_NAME);
+    this.housekeeper.setDaemon(true);
   }
 
   /**
-   * Opens (creating if needed) the journal in {@code dir} and starts its writer thread. New events
-   * go after any already in the directory.
+   * Opens (creating if needed) the journal in {@code dir} and starts its housekeeper. New events go
+   * after any already in the directory.
    *
    * @throws LedgerUnavailableException when the journal cannot be opened
    */
@@ -112,18 +119,18 @@ public final class ChronicleLedger implements Ledger {
     return open(dir, options, WriterHook.NONE);
   }
 
-  /** As {@link #open(Path, LedgerOptions)}, with a hook into the writer loop (for tests). */
+  /** As {@link #open(Path, LedgerOptions)}, with a hook into the write path (for tests). */
   static ChronicleLedger open(Path dir, LedgerOptions options, WriterHook hook) {
     return open(dir, options, hook, SystemTimeProvider.INSTANCE);
   }
 
-  /** As {@link #open(Path, LedgerOptions)}, with a writer hook and a clock for roll cycles. */
+  /** As {@link #open(Path, LedgerOptions)}, with a write hook and a clock for roll cycles. */
   static ChronicleLedger open(
       Path dir, LedgerOptions options, WriterHook hook, TimeProvider timeProvider) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(options, "options");
     ChronicleLedger ledger = new ChronicleLedger(dir, options, hook, timeProvider);
-    ledger.writer.start();
+    ledger.housekeeper.start();
     try {
       ledger.started.get(OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -131,10 +138,12 @@ public final class ChronicleLedger implements Ledger {
           "cannot open ledger at " + dir + ": " + e.getCause(), e.getCause());
     } catch (TimeoutException e) {
       ledger.closed = true;
+      ledger.housekeeper.interrupt();
       throw new LedgerUnavailableException("ledger at " + dir + " did not open in time", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      ledger.close();
+      ledger.closed = true;
+      ledger.housekeeper.interrupt();
       throw new LedgerUnavailableException("interrupted while opening ledger at " + dir, e);
     }
     log.info("ledger open at {} (roll period {})", dir.toAbsolutePath(), options.rollPeriod());
@@ -152,166 +161,159 @@ public final class ChronicleLedger implements Ledger {
     if (closed) {
       return CompletableFuture.failedFuture(new LedgerUnavailableException("ledger closed"));
     }
-    PendingAppend p;
+    byte[] json;
     try {
       Redactor.Result redacted = redactor.redact(event);
-      p =
-          new PendingAppend(
-              LedgerEventCodec.toUtf8(redacted.event(), redacted.redacted()),
-              new CompletableFuture<>());
+      json = LedgerEventCodec.toUtf8(redacted.event(), redacted.redacted());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(
           new LedgerUnavailableException("cannot encode ledger event", e));
     }
-    if (!pending.offer(p)) {
-      return CompletableFuture.failedFuture(
-          new LedgerUnavailableException(
-              "ledger queue full (" + options.queueCapacity() + " pending)"));
+    lock.lock();
+    try {
+      if (closed) {
+        return CompletableFuture.failedFuture(new LedgerUnavailableException("ledger closed"));
+      }
+      return write(json);
+    } finally {
+      lock.unlock();
     }
-    // close() may have run between the check above and the offer: if the writer is already gone,
-    // nobody else will complete what is left, so do it here (the Dekker pair with close()).
-    if (terminated) {
-      failLeftovers();
-    }
-    return p.written();
   }
 
   @Override
   public boolean isWritable() {
-    return !closed && lastWriteSucceeded && writer.isAlive();
-  }
-
-  /** How many appends are waiting for the writer (for metrics). */
-  public int pendingCount() {
-    return pending.size();
+    return !closed && lastWriteSucceeded && started.isDone() && !started.isCompletedExceptionally();
   }
 
   /**
-   * Stops accepting appends, waits (up to {@link LedgerOptions#closeTimeout()}) for the writer to
-   * write what was queued, then releases the journal. Idempotent.
+   * Stops accepting appends, waits (up to {@link LedgerOptions#closeTimeout()}) for an append in
+   * progress to finish, then releases the journal. Idempotent.
    */
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      // Wake an idle writer now rather than after its poll timeout; if the queue is full the
-      // writer is busy and will see `closed` after this batch anyway.
-      pending.offer(PendingAppend.WAKE_UP);
-    }
+    closed = true;
+    housekeeper.interrupt();
+    boolean locked = false;
     try {
-      stopped.get(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      log.warn(
-          "ledger writer did not finish within {}; {} queued events are failed, the writer "
-              + "releases the journal when its current write returns",
-          options.closeTimeout(),
-          pending.size());
-    } catch (ExecutionException e) {
-      // Already logged by the writer.
+      locked = lock.tryLock(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    terminated = true;
-    failLeftovers();
-  }
-
-  private void failLeftovers() {
-    PendingAppend p;
-    while ((p = pending.poll()) != null) {
-      p.written().completeExceptionally(new LedgerUnavailableException("ledger closed"));
+    if (!locked) {
+      log.warn("an append to the ledger at {} did not finish within {}; closing anyway", dir,
+          options.closeTimeout());
+    }
+    try {
+      release();
+    } finally {
+      if (locked) {
+        lock.unlock();
+      }
     }
   }
 
-  // ---- writer thread only below this line ----
-
-  private void runWriter() {
-    WriterLock writerLock = null;
-    SingleChronicleQueue queue = null;
-    ExcerptAppender appender;
+  /** Closes the appender, the queue and the writer lock, once. Under the lock. */
+  private void release() {
     try {
-      writerLock = WriterLock.acquire(dir);
-      HashChain chain = new HashChain(readKey(options.hmacKeyFile()));
-      queue = JournalDirectory.openForAppend(dir, options.rollPeriod(), timeProvider);
-      WriterLock.clearStaleChronicleLocks(queue);
-      ChainHead head = ChainReading.head(queue);
-      this.chain = chain;
-      this.nextSeq = head == null ? 0 : head.seq() + 1;
-      this.prev = (head == null ? HashChain.GENESIS : head.seal()).getBytes(StandardCharsets.US_ASCII);
-      this.fileStore = Files.getFileStore(dir);
-      appender = queue.createAppender();
-      applyRetention(queue, appender);
-    } catch (Throwable t) {
+      if (appender != null) {
+        appender.close();
+      }
       if (queue != null) {
         queue.close();
       }
+    } catch (Throwable t) {
+      log.warn("error while closing ledger at {}", dir, t);
+    } finally {
+      appender = null;
+      queue = null;
       if (writerLock != null) {
         writerLock.close();
+        writerLock = null;
       }
+    }
+  }
+
+  // ---- the housekeeper ----
+
+  private void runHousekeeper() {
+    lock.lock();
+    try {
+      openJournal();
+    } catch (Throwable t) {
+      release();
       started.completeExceptionally(t);
-      stopped.complete(null);
+      return;
+    } finally {
+      lock.unlock();
+    }
+    if (closed) {
+      // open() gave up waiting: nobody will close this ledger
+      lock.lock();
+      try {
+        release();
+      } finally {
+        lock.unlock();
+      }
       return;
     }
     started.complete(null);
     try {
-      List<PendingAppend> batch = new ArrayList<>();
-      int cycle = appender.cycle();
-      while (true) {
-        PendingAppend first = pending.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          batch.add(first);
-          pending.drainTo(batch);
-          hook.beforeBatch(batch.size());
-          String full = diskFull();
-          for (PendingAppend p : batch) {
-            if (p == PendingAppend.WAKE_UP) {
-              continue;
-            }
-            // A big batch can use more than the floor: look again once its budget is spent.
-            long cost = p.json().length + 4096L;
-            if (full == null && writeBudget < cost) {
-              full = diskFull();
-            }
-            writeBudget -= cost;
-            if (full != null) {
-              refuse(p, full);
-            } else {
-              appender = write(queue, appender, p);
-            }
+      for (long tick = 1; !closed; tick++) {
+        Thread.sleep(HOUSEKEEPING_PERIOD_MILLIS);
+        boolean newCycle = false;
+        lock.lock();
+        try {
+          if (closed) {
+            break;
           }
-          batch.clear();
-        } else if (closed) {
-          break; // closed and nothing left: everything queued before close is written
+          if (tick % FREE_SPACE_EVERY_TICKS == 0) {
+            // Someone else may be filling the disk: read the free space again, not only when
+            // this ledger's own budget is spent.
+            writeBudget = 0;
+          }
+          if (appender != null) {
+            pretouch(appender);
+            newCycle = appender.cycle() != retainedCycle;
+            retainedCycle = appender.cycle();
+          }
+        } finally {
+          lock.unlock();
         }
-        if (appender != null && pending.isEmpty()) {
-          // Idle: fault in the next page now, so the next append does not pay for it.
-          pretouch(appender);
-          if (appender.cycle() != cycle) {
-            cycle = appender.cycle();
-            applyRetention(queue, appender);
-          }
+        if (newCycle) {
+          applyRetention();
         }
       }
     } catch (InterruptedException e) {
-      log.warn("ledger writer interrupted; stopping");
+      // close()
     } catch (Throwable t) {
-      log.error("ledger writer stopped unexpectedly", t);
-    } finally {
-      try {
-        if (appender != null) {
-          appender.close();
-        }
-        queue.close();
-      } catch (Throwable t) {
-        log.warn("error while closing ledger at {}", dir, t);
-      } finally {
-        writerLock.close();
-      }
-      // Whatever is still queued (a writer that died, or appends racing close) will never be
-      // written: fail it now, and let late appends fail themselves (see append()).
-      terminated = true;
-      failLeftovers();
-      stopped.complete(null);
+      log.error("ledger housekeeping stopped unexpectedly at {}", dir, t);
     }
+  }
+
+  private void openJournal() throws IOException {
+    writerLock = WriterLock.acquire(dir);
+    chain = new HashChain(readKey(options.hmacKeyFile()));
+    queue = JournalDirectory.openForAppend(dir, options.rollPeriod(), timeProvider);
+    WriterLock.clearStaleChronicleLocks(queue);
+    ChainHead head = ChainReading.head(queue);
+    nextSeq = head == null ? 0 : head.seq() + 1;
+    prev = (head == null ? HashChain.GENESIS : head.seal()).getBytes(StandardCharsets.US_ASCII);
+    fileStore = Files.getFileStore(dir);
+    appender = newAppender();
+    retainedCycle = appender.cycle();
+    if (options.retainCycles() > 0) {
+      Retention.Deleted deleted = Retention.apply(queue, dir, options.retainCycles());
+      if (deleted != null) {
+        recordRetention(deleted);
+      }
+    }
+  }
+
+  private ExcerptAppender newAppender() {
+    ExcerptAppender a = queue.createAppender();
+    // Appenders check that one thread uses them; the lock guarantees one at a time.
+    a.singleThreadedCheckDisabled(true);
+    return a;
   }
 
   private static byte[] readKey(Path file) throws IOException {
@@ -328,6 +330,61 @@ public final class ChronicleLedger implements Ledger {
     }
     return Arrays.copyOf(key, n);
   }
+
+  /**
+   * Deletes whole roll cycles older than the newest {@link LedgerOptions#retainCycles()} files, and
+   * records what it deleted as a {@link EventType#LEDGER_RETENTION} event. Housekeeper only.
+   */
+  private void applyRetention() {
+    if (options.retainCycles() == 0) {
+      return;
+    }
+    try {
+      SingleChronicleQueue q;
+      lock.lock();
+      try {
+        q = queue;
+      } finally {
+        lock.unlock();
+      }
+      if (q == null) {
+        return;
+      }
+      Retention.Deleted deleted = Retention.apply(q, dir, options.retainCycles());
+      if (deleted != null) {
+        lock.lock();
+        try {
+          if (!closed) {
+            recordRetention(deleted);
+          }
+        } finally {
+          lock.unlock();
+        }
+      }
+    } catch (Throwable t) {
+      log.error("ledger retention failed at {}", dir, t);
+    }
+  }
+
+  /** Under the lock. */
+  private void recordRetention(Retention.Deleted deleted) {
+    log.info("ledger retention deleted {} at {}", deleted.files(), dir);
+    LedgerEvent event =
+        Retention.event(deleted, options.retainCycles(), timeProvider.currentTimeMillis());
+    write(LedgerEventCodec.toUtf8(event, List.of()));
+  }
+
+  private static void pretouch(ExcerptAppender appender) {
+    if (appender instanceof MicroTouched touched) {
+      try {
+        touched.microTouch();
+      } catch (RuntimeException e) {
+        // Pretouching is an optimization; a real problem shows on the next write.
+      }
+    }
+  }
+
+  // ---- under the lock ----
 
   /** Why nothing can be written now (too little free space), or {@code null}. */
   private String diskFull() {
@@ -352,56 +409,25 @@ public final class ChronicleLedger implements Ledger {
     }
   }
 
-  private void refuse(PendingAppend p, String why) {
-    if (lastWriteSucceeded) {
-      log.error("{}", why);
-    }
-    lastWriteSucceeded = false;
-    p.written().completeExceptionally(new LedgerUnavailableException(why));
-  }
-
-  private static void pretouch(ExcerptAppender appender) {
-    if (appender instanceof MicroTouched touched) {
-      try {
-        touched.microTouch();
-      } catch (RuntimeException e) {
-        // Pretouching is an optimization; a real problem shows on the next write.
+  /** Writes one encoded event; the stage says its index, or why it was not written. */
+  private CompletableFuture<Long> write(byte[] json) {
+    // The free space is read again once the budget the last reading allowed is spent.
+    long cost = json.length + 4096L;
+    String full = writeBudget < cost ? diskFull() : null;
+    if (full != null) {
+      if (lastWriteSucceeded) {
+        log.error("{}", full);
       }
+      lastWriteSucceeded = false;
+      return CompletableFuture.failedFuture(new LedgerUnavailableException(full));
     }
-  }
-
-  /**
-   * Deletes whole roll cycles older than the newest {@link LedgerOptions#retainCycles()} files, and
-   * records what it deleted as a {@link EventType#LEDGER_RETENTION} event.
-   */
-  private void applyRetention(SingleChronicleQueue queue, ExcerptAppender appender) {
-    if (options.retainCycles() == 0) {
-      return;
-    }
-    try {
-      Retention.Deleted deleted = Retention.apply(queue, dir, options.retainCycles());
-      if (deleted == null) {
-        return;
-      }
-      log.info("ledger retention deleted {} at {}", deleted.files(), dir);
-      LedgerEvent event = Retention.event(deleted, options.retainCycles(), timeProvider.currentTimeMillis());
-      PendingAppend p =
-          new PendingAppend(LedgerEventCodec.toUtf8(event, List.of()), new CompletableFuture<>());
-      write(queue, appender, p);
-    } catch (Throwable t) {
-      log.error("ledger retention failed at {}", dir, t);
-    }
-  }
-
-  /** Writes one event; returns the appender to use next (a fresh one after a failure). */
-  private ExcerptAppender write(
-      SingleChronicleQueue queue, ExcerptAppender appender, PendingAppend p) {
+    writeBudget -= cost;
     try {
       hook.beforeWrite();
       if (appender == null) {
-        appender = queue.createAppender();
+        appender = newAppender();
       }
-      byte[] seal = chain.seal(p.json(), nextSeq, prev, line);
+      byte[] seal = chain.seal(json, nextSeq, prev, line);
       try (DocumentContext dc = appender.writingDocument()) {
         try {
           writeText(dc.wire(), line);
@@ -418,15 +444,15 @@ public final class ChronicleLedger implements Ledger {
         log.info("ledger writes succeed again at {}", dir);
       }
       lastWriteSucceeded = true;
-      p.written().complete(index);
-      return appender;
+      return CompletableFuture.completedFuture(index);
     } catch (Throwable t) {
+      if (t instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
       if (lastWriteSucceeded) {
         log.error("ledger write failed at {}", dir, t);
       }
       lastWriteSucceeded = false;
-      p.written()
-          .completeExceptionally(new LedgerUnavailableException("ledger write failed: " + t, t));
       // The appender may be in an unknown state; start over with a new one next time.
       if (appender != null) {
         try {
@@ -434,17 +460,19 @@ public final class ChronicleLedger implements Ledger {
         } catch (Throwable ignored) {
           // Already failing; the next write reports the real problem.
         }
+        appender = null;
       }
       // A write that died inside Chronicle (e.g. InternalError from a SIGBUS on a full disk)
       // leaves Chronicle's write lock set with our PID, and every later write would wait 15 s for
-      // it and fail. This thread is the only writer (it holds the directory's writer lock), so the
-      // lock is stale: clear it.
+      // it and fail. This ledger holds the directory's writer lock and appends under its own lock,
+      // so Chronicle's lock is stale: clear it.
       try {
         WriterLock.clearStaleChronicleLocks(queue);
       } catch (Throwable ignored) {
         // Reported by the next write.
       }
-      return null;
+      return CompletableFuture.failedFuture(
+          new LedgerUnavailableException("ledger write failed: " + t, t));
     }
   }
 
@@ -467,19 +495,11 @@ public final class ChronicleLedger implements Ledger {
     bytes.write(line.array(), 0, line.length());
   }
 
-  /** An encoded event waiting for the writer, and the stage to complete with its index. */
-  private record PendingAppend(byte[] json, CompletableFuture<Long> written) {
-    static final PendingAppend WAKE_UP = new PendingAppend(new byte[0], new CompletableFuture<>());
-  }
-
-  /** A test seam into the writer loop. Called on the writer thread. */
+  /** A test seam into the write path. Called under the write lock, on the appending thread. */
   interface WriterHook {
-    WriterHook NONE = batchSize -> {};
-
-    /** Called with each batch before it is written. */
-    void beforeBatch(int batchSize) throws InterruptedException;
+    WriterHook NONE = () -> {};
 
     /** Called before each event is written, where a write failure is handled. */
-    default void beforeWrite() {}
+    void beforeWrite() throws InterruptedException;
   }
 }

@@ -5,11 +5,12 @@ import java.util.concurrent.CompletionStage;
 /**
  * The append side of the journal.
  *
- * <p>{@link #append} never blocks the caller: a dedicated writer thread appends, and the returned
- * stage completes once the event is in the journal (memory-mapped, so it survives a crash of this
- * process). Callers that must write ahead (the intent before the request leaves) chain on it. The
- * stage completes exceptionally with {@link LedgerUnavailableException} when the event could not be
- * written; the proxy then fails closed.
+ * <p>{@link #append} writes the event before it returns, on the caller's thread, in microseconds
+ * (memory-mapped, so it survives a crash of this process), and returns a completed stage: callers
+ * that must write ahead (the intent before the request leaves) chain on it. The stage completes
+ * exceptionally with {@link LedgerUnavailableException} when the event could not be written; the
+ * proxy then fails closed. It is a stage so that a journal which must wait (a remote one) can be
+ * put behind the same interface.
  */
 public interface Ledger extends AutoCloseable {
 
@@ -23,7 +24,7 @@ public interface Ledger extends AutoCloseable {
   /** True while appends can succeed (for readiness). */
   boolean isWritable();
 
-  /** Flushes what is queued and releases the journal. */
+  /** Waits for an append in progress and releases the journal. */
   @Override
   void close();
 }

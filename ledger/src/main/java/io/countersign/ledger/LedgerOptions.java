@@ -11,10 +11,7 @@ import java.util.stream.Collectors;
  * How a {@link ChronicleLedger} is opened.
  *
  * @param rollPeriod how often the journal starts a new file
- * @param queueCapacity how many appends may wait for the writer thread; beyond that, appends fail
- *     fast with {@link LedgerUnavailableException} rather than buffer without bound
- * @param closeTimeout how long {@link ChronicleLedger#close()} waits for queued events to be
- *     written
+ * @param closeTimeout how long {@link ChronicleLedger#close()} waits for an append in progress
  * @param hmacKeyFile a file holding the key of the hash chain's HMAC-SHA256 (its bytes, as is);
  *     {@code null} for a plain SHA-256 chain
  * @param redactHeaders request and response header names (any case) whose values never reach the
@@ -26,15 +23,11 @@ import java.util.stream.Collectors;
  */
 public record LedgerOptions(
     RollPeriod rollPeriod,
-    int queueCapacity,
     Duration closeTimeout,
     Path hmacKeyFile,
     Set<String> redactHeaders,
     int retainCycles,
     long minFreeBytes) {
-
-  /** The default capacity: enough to absorb a burst, small enough to surface a stuck disk fast. */
-  public static final int DEFAULT_QUEUE_CAPACITY = 8192;
 
   /** The default close timeout. */
   public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
@@ -54,10 +47,6 @@ public record LedgerOptions(
     Objects.requireNonNull(rollPeriod, "rollPeriod");
     Objects.requireNonNull(closeTimeout, "closeTimeout");
     Objects.requireNonNull(redactHeaders, "redactHeaders");
-    if (queueCapacity < 1) {
-      throw new IllegalArgumentException(
-          "ledger queue capacity must be at least 1, got " + queueCapacity);
-    }
     if (closeTimeout.isNegative()) {
       throw new IllegalArgumentException("ledger close timeout must not be negative");
     }
@@ -75,10 +64,9 @@ public record LedgerOptions(
   }
 
   /** The options of earlier versions; the rest at their defaults. */
-  public LedgerOptions(RollPeriod rollPeriod, int queueCapacity, Duration closeTimeout) {
+  public LedgerOptions(RollPeriod rollPeriod, Duration closeTimeout) {
     this(
         rollPeriod,
-        queueCapacity,
         closeTimeout,
         null,
         DEFAULT_REDACT_HEADERS,
@@ -87,57 +75,50 @@ public record LedgerOptions(
   }
 
   /**
-   * Daily files, {@link #DEFAULT_QUEUE_CAPACITY}, {@link #DEFAULT_CLOSE_TIMEOUT}, a SHA-256 chain,
+   * Daily files, {@link #DEFAULT_CLOSE_TIMEOUT}, a SHA-256 chain,
    * {@link #DEFAULT_REDACT_HEADERS}, no retention limit, {@link #DEFAULT_MIN_FREE_BYTES}.
    */
   public static LedgerOptions defaults() {
-    return new LedgerOptions(RollPeriod.DAILY, DEFAULT_QUEUE_CAPACITY, DEFAULT_CLOSE_TIMEOUT);
+    return new LedgerOptions(RollPeriod.DAILY, DEFAULT_CLOSE_TIMEOUT);
   }
 
   /** These options with another roll period. */
   public LedgerOptions withRollPeriod(RollPeriod period) {
     return new LedgerOptions(
-        period, queueCapacity, closeTimeout, hmacKeyFile, redactHeaders, retainCycles,
-        minFreeBytes);
-  }
-
-  /** These options with another queue capacity. */
-  public LedgerOptions withQueueCapacity(int capacity) {
-    return new LedgerOptions(
-        rollPeriod, capacity, closeTimeout, hmacKeyFile, redactHeaders, retainCycles,
+        period, closeTimeout, hmacKeyFile, redactHeaders, retainCycles,
         minFreeBytes);
   }
 
   /** These options with another close timeout. */
   public LedgerOptions withCloseTimeout(Duration timeout) {
     return new LedgerOptions(
-        rollPeriod, queueCapacity, timeout, hmacKeyFile, redactHeaders, retainCycles,
+        rollPeriod, timeout, hmacKeyFile, redactHeaders, retainCycles,
         minFreeBytes);
   }
 
   /** These options with an HMAC-SHA256 chain keyed by the bytes of {@code file}. */
   public LedgerOptions withHmacKeyFile(Path file) {
     return new LedgerOptions(
-        rollPeriod, queueCapacity, closeTimeout, file, redactHeaders, retainCycles, minFreeBytes);
+        rollPeriod, closeTimeout, file, redactHeaders, retainCycles, minFreeBytes);
   }
 
   /** These options with another list of redacted headers (replacing the defaults). */
   public LedgerOptions withRedactHeaders(Set<String> headers) {
     return new LedgerOptions(
-        rollPeriod, queueCapacity, closeTimeout, hmacKeyFile, headers, retainCycles,
+        rollPeriod, closeTimeout, hmacKeyFile, headers, retainCycles,
         minFreeBytes);
   }
 
   /** These options keeping only the newest {@code cycles} roll cycles ({@code 0}: keep all). */
   public LedgerOptions withRetainCycles(int cycles) {
     return new LedgerOptions(
-        rollPeriod, queueCapacity, closeTimeout, hmacKeyFile, redactHeaders, cycles,
+        rollPeriod, closeTimeout, hmacKeyFile, redactHeaders, cycles,
         minFreeBytes);
   }
 
   /** These options with another free-space floor. */
   public LedgerOptions withMinFreeBytes(long bytes) {
     return new LedgerOptions(
-        rollPeriod, queueCapacity, closeTimeout, hmacKeyFile, redactHeaders, retainCycles, bytes);
+        rollPeriod, closeTimeout, hmacKeyFile, redactHeaders, retainCycles, bytes);
   }
 }

@@ -52,37 +52,17 @@ class ChronicleLedgerTest {
   }
 
   @Test
-  void appendCompletesOnlyOnceTheEventIsReadableByASeparateReader() throws Exception {
-    HeldWriter held = new HeldWriter();
-    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), held)) {
+  void anAppendReturnsCompleteAndItsEventIsAlreadyReadableByASeparateReader() throws Exception {
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults())) {
       for (int i = 0; i < 20; i++) {
         LedgerEvent event = Events.decided("x-" + i, i);
-        CompletionStage<Long> appended = ledger.append(event);
-        held.awaitHeld();
-        // Attached while the writer is held, so it runs the moment the append completes, on the
-        // writer thread, before the writer does anything else.
-        CompletableFuture<List<RecordedEvent>> seenAtCompletion =
-            appended.thenApply(index -> Events.readAll(dir)).toCompletableFuture();
-        assertFalse(seenAtCompletion.isDone());
-        held.releaseOne();
-        List<RecordedEvent> seen = get(seenAtCompletion);
+        CompletableFuture<Long> appended = ledger.append(event).toCompletableFuture();
+        assertTrue(appended.isDone(), "written on the calling thread, no hand-off");
+        List<RecordedEvent> seen = Events.readAll(dir);
         assertEquals(i + 1, seen.size());
         assertEquals(event, seen.get(i).event());
+        assertEquals(seen.get(i).index(), appended.get());
       }
-      held.release();
-    }
-  }
-
-  @Test
-  void appendsCompleteOnTheNamedWriterThread() throws Exception {
-    HeldWriter held = new HeldWriter();
-    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), held)) {
-      CompletionStage<Long> appended = ledger.append(Events.completed("x", 200));
-      held.awaitHeld();
-      CompletableFuture<String> thread =
-          appended.thenApply(i -> Thread.currentThread().getName()).toCompletableFuture();
-      held.release();
-      assertEquals("countersign-ledger-writer", get(thread));
     }
   }
 
@@ -91,7 +71,7 @@ class ChronicleLedgerTest {
       throws Exception {
     int threads = 8;
     int perThread = 2_000;
-    LedgerOptions options = LedgerOptions.defaults().withQueueCapacity(threads * perThread);
+    LedgerOptions options = LedgerOptions.defaults();
     try (ChronicleLedger ledger = ChronicleLedger.open(dir, options)) {
       CountDownLatch go = new CountDownLatch(1);
       List<CompletableFuture<List<CompletableFuture<Long>>>> producers = new ArrayList<>();
@@ -149,49 +129,23 @@ class ChronicleLedgerTest {
   }
 
   @Test
-  void closeWritesEverythingQueuedBeforeIt() throws Exception {
+  void closeWaitsForTheAppendInProgressAndLaterAppendsFail() throws Exception {
     HeldWriter held = new HeldWriter();
     ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), held);
-    List<CompletableFuture<Long>> futures = new ArrayList<>();
-    futures.add(ledger.append(Events.decided("first", 0)).toCompletableFuture());
+    CompletableFuture<CompletionStage<Long>> inProgress =
+        CompletableFuture.supplyAsync(() -> ledger.append(Events.decided("in-progress", 0)));
     held.awaitHeld();
-    for (int i = 1; i <= 100; i++) {
-      futures.add(ledger.append(Events.decided("queued-" + i, i)).toCompletableFuture());
-    }
     CompletableFuture<Void> closing = CompletableFuture.runAsync(ledger::close);
     Events.await("close to start", WAIT, () -> !ledger.isWritable());
-    assertFalse(closing.isDone(), "close waits for the queued events");
+    assertFalse(closing.isDone(), "close waits for the append in progress");
+    var late = ledger.append(Events.decided("late", 1)).toCompletableFuture();
+    var failure = assertThrows(ExecutionException.class, () -> late.get(1, TimeUnit.SECONDS));
+    assertEquals("ledger closed", failure.getCause().getMessage());
     held.release();
     get(closing);
-    for (CompletableFuture<Long> f : futures) {
-      get(f);
-    }
-    assertEquals(101, Events.readAll(dir).size());
-  }
-
-  @Test
-  void aFullQueueFailsFastWithoutWaitingForTheWriter() throws Exception {
-    HeldWriter held = new HeldWriter();
-    try (ChronicleLedger ledger =
-        ChronicleLedger.open(dir, LedgerOptions.defaults().withQueueCapacity(2), held)) {
-      var inWriter = ledger.append(Events.decided("a", 0)).toCompletableFuture();
-      held.awaitHeld(); // the writer took "a" and is held: the queue is empty again
-      var queued1 = ledger.append(Events.decided("b", 1)).toCompletableFuture();
-      var queued2 = ledger.append(Events.decided("c", 2)).toCompletableFuture();
-      var rejected = ledger.append(Events.decided("d", 3)).toCompletableFuture();
-
-      assertTrue(rejected.isCompletedExceptionally(), "failed at once, not after the writer");
-      var failure = assertThrows(ExecutionException.class, rejected::get);
-      assertInstanceOf(LedgerUnavailableException.class, failure.getCause());
-      assertEquals("ledger queue full (2 pending)", failure.getCause().getMessage());
-
-      held.release();
-      get(inWriter);
-      get(queued1);
-      get(queued2);
-    }
+    get(get(inProgress).toCompletableFuture());
     assertEquals(
-        List.of("a", "b", "c"),
+        List.of("in-progress"),
         Events.readAll(dir).stream().map(r -> r.event().exchangeId()).toList());
   }
 
@@ -200,15 +154,9 @@ class ChronicleLedgerTest {
       throws Exception {
     AtomicBoolean failNext = new AtomicBoolean();
     ChronicleLedger.WriterHook failing =
-        new ChronicleLedger.WriterHook() {
-          @Override
-          public void beforeBatch(int batchSize) {}
-
-          @Override
-          public void beforeWrite() {
-            if (failNext.getAndSet(false)) {
-              throw new IllegalStateException("disk on fire");
-            }
+        () -> {
+          if (failNext.getAndSet(false)) {
+            throw new IllegalStateException("disk on fire");
           }
         };
     try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults(), failing)) {
@@ -259,9 +207,10 @@ class ChronicleLedgerTest {
   }
 
   @Test
-  void optionsRejectANonPositiveCapacityAndParseRollPeriodsByName() {
+  void optionsRejectANegativeCloseTimeoutAndParseRollPeriodsByName() {
     assertThrows(
-        IllegalArgumentException.class, () -> LedgerOptions.defaults().withQueueCapacity(0));
+        IllegalArgumentException.class,
+        () -> LedgerOptions.defaults().withCloseTimeout(Duration.ofSeconds(-1)));
     assertEquals(RollPeriod.HOURLY, RollPeriod.parse("Hourly"));
     var e = assertThrows(IllegalArgumentException.class, () -> RollPeriod.parse("monthly"));
     assertTrue(e.getMessage().contains("hourly, daily, weekly"), e.getMessage());
@@ -288,28 +237,23 @@ class ChronicleLedgerTest {
     }
   }
 
-  /** Holds the writer before each batch until that batch is let through. */
+  /** Holds each write, on the appending thread and under the write lock, until let through. */
   static final class HeldWriter implements ChronicleLedger.WriterHook {
     private final Semaphore entered = new Semaphore(0);
     private final Semaphore letThrough = new Semaphore(0);
 
     @Override
-    public void beforeBatch(int batchSize) throws InterruptedException {
+    public void beforeWrite() throws InterruptedException {
       entered.release();
       letThrough.acquire();
     }
 
-    /** Waits until the writer holds a batch. */
+    /** Waits until a write is held. */
     void awaitHeld() throws InterruptedException {
-      assertTrue(entered.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS), "writer reached the hook");
+      assertTrue(entered.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS), "a write reached the hook");
     }
 
-    /** Lets one held batch through. */
-    void releaseOne() {
-      letThrough.release();
-    }
-
-    /** Lets this and every later batch through. */
+    /** Lets this and every later write through. */
     void release() {
       letThrough.release(Integer.MAX_VALUE / 2);
     }
