@@ -40,7 +40,7 @@ GO
       && go get "github.com/open-policy-agent/opa@$OPA_VERSION" && go mod tidy \
       && go build -o "$bin/opa" .)
   fi
-  "$bin/opa" version | head -1 >&2
+  "$bin/opa" version | sed -n 1p >&2   # sed reads it all: head would SIGPIPE opa under pipefail
 }
 
 install_helm() {
