@@ -191,7 +191,7 @@ public final class LedgerEventCodec {
     g.writeNumberField(FIELD_VERSION, event.version());
     g.writeStringField(FIELD_TYPE, event.type().wireName());
     g.writeStringField(FIELD_EXCHANGE_ID, event.exchangeId());
-    g.writeStringField(FIELD_TIME, event.time().toString());
+    g.writeStringField(FIELD_TIME, InstantText.format(event.time()));
     g.writeFieldName(FIELD_BODY);
     MAPPER.writeTree(g, event.body());
     if (!redacted.isEmpty()) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.countersign.ledger.EventType;
+import io.countersign.ledger.InstantText;
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.policy.Decision;
 import io.countersign.proxy.canonical.CallerIdentity;
@@ -54,7 +55,7 @@ public final class ExchangeRecords {
       x.spend().forEach(spend::put);
     }
     body.put("policy_latency_us", (x.decidedNanos() - x.receivedNanos()) / 1000);
-    body.put("received_at", x.receivedAt().toString());
+    body.put("received_at", InstantText.format(x.receivedAt()));
     return LedgerEvent.of(EventType.EXCHANGE_DECIDED, x.id(), now, body);
   }
 
