@@ -11,7 +11,9 @@ bin="$root/.tools/bin"
 mkdir -p "$bin"
 
 install_opa() {
-  if [ -x "$bin/opa" ] && "$bin/opa" version 2>/dev/null | grep -q "^Version: ${OPA_VERSION#v}$"; then
+  # grep -q stops reading at the first match, and opa then dies of SIGPIPE, which pipefail turns
+  # into a failed check and a needless rebuild: read the whole output first.
+  if [ -x "$bin/opa" ] && grep -q "^Version: ${OPA_VERSION#v}$" <<<"$("$bin/opa" version 2>/dev/null)"; then
     return 0
   fi
   echo "installing OPA $OPA_VERSION into $bin (go install, takes a few minutes the first time)" >&2
@@ -44,7 +46,7 @@ GO
 }
 
 install_helm() {
-  if [ -x "$bin/helm" ] && "$bin/helm" version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION"; then
+  if [ -x "$bin/helm" ] && grep -qx "$HELM_VERSION" <<<"$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)"; then
     return 0
   fi
   echo "installing Helm $HELM_VERSION into $bin (go install, takes a few minutes the first time)" >&2

@@ -4,16 +4,104 @@ import static io.countersign.policy.TestPolicies.input;
 import static io.countersign.policy.TestPolicies.json;
 import static io.countersign.policy.TestPolicies.opaBinary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The decision cache in front of a real OPA: only what the policy marks cacheable is reused. */
 class CachingPolicyEngineTest {
+
+  private static final PolicyInput BASE = new PolicyInput(
+      new PolicyInput.Request("PATCH", "crm", "/crm/v3/deals/42", "/v3/deals/42",
+          Map.of("fields", List.of("amount", "stage")),
+          new LinkedHashMap<>(Map.of("content-type", "application/json")),
+          json("{\"discount_pct\": 10}"), "ab".repeat(32), 19),
+      new PolicyInput.Caller("sales-assistant", "quote-prep", "r-1", "ana@example.com", "acme",
+          "update_deal", "sha256:p", List.of("doc-1")),
+      new PolicyInput.Context("2026-11-25T10:00:00Z", Map.of("workflow_today", 3L)));
+
+  @Test
+  void theKeyChangesWithEveryComponentOfTheRequestAndCallerAndNotWithContextOrTrace()
+      throws Exception {
+    String base = CachingPolicyEngine.key(BASE);
+    int checked = 0;
+    for (RecordComponent rc : PolicyInput.Request.class.getRecordComponents()) {
+      PolicyInput changed = new PolicyInput(
+          changed(BASE.request(), rc), BASE.caller(), BASE.context());
+      assertNotEquals(base, CachingPolicyEngine.key(changed), "request." + rc.getName());
+      checked++;
+    }
+    for (RecordComponent rc : PolicyInput.Caller.class.getRecordComponents()) {
+      PolicyInput changed = new PolicyInput(
+          BASE.request(), changed(BASE.caller(), rc), BASE.context());
+      assertNotEquals(base, CachingPolicyEngine.key(changed), "caller." + rc.getName());
+      checked++;
+    }
+    assertEquals(17, checked);
+
+    PolicyInput otherContext = new PolicyInput(BASE.request(), BASE.caller(),
+        new PolicyInput.Context("2026-11-26T00:00:00Z", Map.of("workflow_today", 900L)));
+    assertEquals(base, CachingPolicyEngine.key(otherContext));
+    Map<String, String> traced = new LinkedHashMap<>(BASE.request().headers());
+    traced.put("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    traced.put("tracestate", "k=v");
+    PolicyInput.Request r = BASE.request();
+    assertEquals(base, CachingPolicyEngine.key(new PolicyInput(new PolicyInput.Request(r.method(),
+        r.route(), r.path(), r.upstreamPath(), r.query(), traced, r.body(), r.bodySha256(),
+        r.size()), BASE.caller(), BASE.context())));
+    // values that would run together without length prefixes
+    assertNotEquals(
+        CachingPolicyEngine.key(new PolicyInput(new PolicyInput.Request("GET", "crm", "/a", "/ab",
+            Map.of(), Map.of(), null, null, 0), BASE.caller(), BASE.context())),
+        CachingPolicyEngine.key(new PolicyInput(new PolicyInput.Request("GET", "crm", "/aa", "/b",
+            Map.of(), Map.of(), null, null, 0), BASE.caller(), BASE.context())));
+  }
+
+  /** A copy of the record with one component given another value of its type. */
+  private static <T extends Record> T changed(T record, RecordComponent target) throws Exception {
+    RecordComponent[] components = record.getClass().getRecordComponents();
+    Object[] values = new Object[components.length];
+    Class<?>[] types = new Class<?>[components.length];
+    for (int i = 0; i < components.length; i++) {
+      RecordComponent rc = components[i];
+      types[i] = rc.getType();
+      Object v = rc.getAccessor().invoke(record);
+      if (rc.getName().equals(target.getName())) {
+        v = other(rc.getType(), v);
+      }
+      values[i] = v;
+    }
+    @SuppressWarnings("unchecked")
+    T copy = (T) record.getClass().getDeclaredConstructor(types).newInstance(values);
+    return copy;
+  }
+
+  private static Object other(Class<?> type, Object current) {
+    if (type == String.class) {
+      return current + "x";
+    } else if (type == long.class) {
+      return (Long) current + 1;
+    } else if (type == Map.class) {
+      Map<Object, Object> m = new LinkedHashMap<>((Map<?, ?>) current);
+      Object sample = m.values().iterator().next();
+      m.put("x-added", sample instanceof List ? List.of("v") : "v");
+      return m;
+    } else if (type == List.class) {
+      return List.of("doc-2");
+    } else if (type == com.fasterxml.jackson.databind.JsonNode.class) {
+      return json("{\"discount_pct\": 11}");
+    }
+    throw new AssertionError("no other value for " + type);
+  }
 
   @Test
   void onlyDecisionsMarkedCacheableAreReusedAndHoldsNever(@TempDir Path dir) throws Exception {

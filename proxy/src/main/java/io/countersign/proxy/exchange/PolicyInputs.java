@@ -1,5 +1,6 @@
 package io.countersign.proxy.exchange;
 
+import io.countersign.ledger.InstantText;
 import io.countersign.policy.PolicyInput;
 import io.countersign.proxy.canonical.CallerIdentity;
 import io.countersign.proxy.canonical.CanonicalRequest;
@@ -42,6 +43,6 @@ public final class PolicyInputs {
             c.tool(),
             c.promptRef(),
             c.contextRefs()),
-        new PolicyInput.Context(time.truncatedTo(ChronoUnit.MILLIS).toString(), spend));
+        new PolicyInput.Context(InstantText.format(time.truncatedTo(ChronoUnit.MILLIS)), spend));
   }
 }
