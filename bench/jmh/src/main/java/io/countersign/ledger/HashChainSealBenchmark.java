@@ -14,8 +14,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The hash-chain seal alone: what the ledger's writer thread adds to each event before it writes
- * the line, for the {@code exchange.decided} event of {@link SampleExchange}.
+ * The hash-chain seal alone: what an append adds to each event, under the ledger's lock, before it
+ * copies the line into the journal, for the {@code exchange.decided} event of {@link
+ * SampleExchange}.
  *
  * <p>The one benchmark that uses package-private code ({@code HashChain}'s constructor and {@code
  * seal}), which is why it lives in this package; when that class changes, this is the only file
@@ -25,8 +26,9 @@ import org.openjdk.jmh.annotations.State;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class HashChainSealBenchmark {
-  private static final String PREV =
-      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  private static final byte[] PREV =
+      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+          .getBytes(StandardCharsets.US_ASCII);
 
   /**
    * {@code sha256}: the default chain; {@code hmac}: a keyed chain ({@code hmac_key_file}), measured
@@ -36,13 +38,14 @@ public class HashChainSealBenchmark {
   public String chain;
 
   private HashChain hashChain;
-  private String unsealed;
+  private byte[] unsealed;
+  private final LineBuffer line = new LineBuffer(4096);
   private long seq;
 
-  /** Encodes the event as the ledger does before handing it to the writer. */
+  /** Encodes the event as an append does before it takes the lock. */
   @Setup(Level.Trial)
   public void setUp() {
-    unsealed = LedgerEventCodec.toJson(SampleExchange.decidedEvent());
+    unsealed = LedgerEventCodec.toUtf8(SampleExchange.decidedEvent(), java.util.List.of());
     hashChain =
         new HashChain(
             chain.equals("hmac")
@@ -52,7 +55,7 @@ public class HashChainSealBenchmark {
 
   /** Seals one event into the chain. */
   @Benchmark
-  public String seal() {
-    return hashChain.seal(unsealed, seq++, PREV);
+  public byte[] seal() {
+    return hashChain.seal(unsealed, seq++, PREV, line);
   }
 }

@@ -4,30 +4,29 @@ import io.countersign.ledger.ChronicleLedger;
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.ledger.LedgerOptions;
 import java.nio.file.Path;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 
 /**
  * {@link ChronicleLedger#append} of the {@link SampleExchange#decidedEvent() exchange.decided}
  * event of the PATCH, with the default options (SHA-256 chain, header redaction, free-space floor),
  * on a real Chronicle Queue on disk.
  *
- * <p>{@code appendAndWait} is what an exchange waits for before it forwards: encode on the calling
- * thread, hand over to the writer thread, seal and write, complete the stage on the writer thread,
- * wake the caller. {@code appendBatchThenWait} appends {@value #BATCH} events and waits for the
- * last, so the writer drains them in one batch: the writer's capacity without one wake-up per
- * event, reported per event.
+ * <p>{@code appendAndWait} is what an exchange waits for before it forwards: redact and encode on
+ * the calling thread, then, under the ledger's lock, seal into the hash chain and copy into the
+ * mapped file; the stage is complete when append returns. {@code appendAndWaitTwoThreads} is the
+ * same from two threads at once (the proxy's two event loops on 2 cores), so it includes waiting
+ * for the lock.
  *
  * <p>Each iteration gets a new ledger directory (opened in setup, closed and deleted in teardown,
  * neither measured), so a run never holds more than one iteration's journal on disk.
@@ -47,9 +46,6 @@ import org.openjdk.jmh.annotations.TearDown;
       "-Dchronicle.announcer.disable=true"
     })
 public class LedgerAppendBenchmark {
-  /** Events per invocation of {@code appendBatchThenWait}. */
-  public static final int BATCH = 64;
-
   private LedgerEvent event;
   private Path dir;
   private ChronicleLedger ledger;
@@ -82,16 +78,12 @@ public class LedgerAppendBenchmark {
     return ledger.append(event).toCompletableFuture().join();
   }
 
-  /** {@value #BATCH} appends, then a wait for the last one (the writer writes in order). */
+  /** The same from two threads at once, contending for the ledger's lock. */
   @Benchmark
-  @BenchmarkMode(Mode.Throughput)
-  @OutputTimeUnit(TimeUnit.SECONDS)
-  @OperationsPerInvocation(BATCH)
-  public Long appendBatchThenWait() {
-    CompletionStage<Long> last = null;
-    for (int i = 0; i < BATCH; i++) {
-      last = ledger.append(event);
-    }
-    return last.toCompletableFuture().join();
+  @BenchmarkMode(Mode.SampleTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  @Threads(2)
+  public Long appendAndWaitTwoThreads() {
+    return ledger.append(event).toCompletableFuture().join();
   }
 }
