@@ -12,6 +12,12 @@
 #   depends on evaluation order.
 #   Only builtins that the wasm target implements natively are used here and
 #   in the helper packages (see docs/policy-contract.md).
+#
+#   Cost: this runs on every request the proxy does not answer from its
+#   cache, and in the wasm build every rule without arguments is computed
+#   afresh per request and kept in a per-request table, which is not free. So
+#   the helpers below are functions of the winning verdict, not rules of
+#   their own.
 package countersign
 
 import data.countersign.boundary
@@ -30,42 +36,32 @@ default decision := {
 	"cost": 1,
 }
 
-decision := object.union(
-	object.union(
-		{
-			"risk": winner.risk,
-			"action": winner.action,
-			"reasons": array.concat(winner.reasons, other_reasons),
-			"rule": winner.rule,
-			"record": object.get(winner, "record", {"body": "full"}),
-			"cost": cost[winner.risk],
-			"cacheable": cacheable,
-		},
-		approval,
-	),
-	rollback,
-)
-
-# METADATA
-# description: |
-#   Whether the proxy may reuse this decision for an identical request. Only
-#   read-only allows: they depend on the request and the caller alone, never
-#   on input.context (time, spend counters), which the proxy's cache key leaves out.
-default cacheable := false
-
-cacheable if {
-	winner.risk == "read_only"
-	winner.action == "allow"
+decision := with_obligations(
+	{
+		"risk": winner.risk,
+		"action": winner.action,
+		"reasons": array.concat(winner.reasons, other_reasons(sources, winner)),
+		"rule": winner.rule,
+		"record": object.get(winner, "record", {"body": "full"}),
+		"cost": cost(winner.risk),
+		"cacheable": cacheable(winner),
+	},
+	object.union(approval(winner), rollback(winner)),
+) if {
+	# The verdicts of each part of the policy, in the order that breaks ties
+	# between equally restrictive verdicts: boundary, catalog, budget, default deny.
+	sources := [boundary.denials, rules.matches, budgets.verdicts, default_deny]
+	winner := most_restrictive(sources)
 }
 
-severity := {"allow": 0, "hold": 1, "deny": 2}
+# The decision with the winner's obligations (approval, rollback), if any.
+# object.union copies both objects, so it is skipped when there is nothing to
+# add, and it walks the small one: the keys never overlap.
+with_obligations(decision, obligations) := decision if {
+	count(obligations) == 0
+} else := object.union(obligations, decision)
 
-risk_rank := {"read_only": 0, "draft": 1, "low": 2, "high": 3}
-
-cost := {"read_only": 0, "draft": 1, "low": 1, "high": 1}
-
-verdicts := ((boundary.denials | rules.matches) | budgets.verdicts) | default_deny
-
+# Least privilege: a request that no catalog rule matches is denied.
 default_deny contains verdict if {
 	count(rules.matches) == 0
 	verdict := {
@@ -76,42 +72,75 @@ default_deny contains verdict if {
 	}
 }
 
-# Sorting on (-severity, -risk, origin, rule id) puts the most restrictive verdict
-# first; at equal severity and risk, the boundary names the cause before the catalog.
-winner := sort([[0 - severity[v.action], 0 - risk_rank[v.risk], origin(v), v.rule, v] | some v in verdicts])[0][4]
+# METADATA
+# description: |
+#   The most restrictive verdict: the one that ranks lowest on deny over hold
+#   over allow, then the higher risk, then the source's place in sources,
+#   then the smaller rule id, then the verdict itself, so the choice never
+#   depends on evaluation order. A verdict with an unknown action or risk has
+#   no rank. There are a handful of verdicts at most, so taking the minimum is
+#   cheap; a verdict that several sources give ranks by the first of them.
+most_restrictive(sources) := min([[action_rank(v.action), risk_rank(v.risk), origin, v.rule, v] |
+	some origin, source in sources
+	some v in source
+])[4]
 
-origin(v) := 0 if {
-	v in boundary.denials
-} else := 1 if {
-	v in rules.matches
-} else := 2 if {
-	v in budgets.verdicts
-} else := 3
+# Ranks, the most restrictive first; undefined for an unknown action or risk.
+action_rank("deny") := 0
+
+action_rank("hold") := 1
+
+action_rank("allow") := 2
+
+risk_rank("high") := 0
+
+risk_rank("low") := 1
+
+risk_rank("draft") := 2
+
+risk_rank("read_only") := 3
+
+cost("read_only") := 0
+
+cost("draft") := 1
+
+cost("low") := 1
+
+cost("high") := 1
+
+# Whether the proxy may reuse this decision for an identical request. Only
+# read-only allows: they depend on the request and the caller alone, never
+# on input.context (time, spend counters), which the proxy's cache key leaves out.
+default cacheable(_) := false
+
+cacheable(winner) if {
+	winner.risk == "read_only"
+	winner.action == "allow"
+}
 
 # Reasons of the other verdicts with the winning action, so a denial names every cause.
-other_reasons := sort({reason |
-	some v in verdicts
+other_reasons(sources, winner) := sort({reason |
+	some source in sources
+	some v in source
 	v.action == winner.action
 	v.rule != winner.rule
 	some reason in v.reasons
 	not reason in winner.reasons
 })
 
-approval := {"approval": winner.approval} if winner.action == "hold"
+approval(winner) := {"approval": winner.approval} if winner.action == "hold"
 
 else := {}
 
 # A hold that is not the catalog's (a spend limit) still forwards the catalog
 # rule's mutation once approved, so it carries that rule's rollback.
-rollback := {"rollback": winner.rollback} if {
+rollback(winner) := {"rollback": winner.rollback} if {
 	winner.rollback
-} else := {"rollback": catalog_rollback} if {
+} else := {"rollback": catalog_rollback(rules.matches)} if {
 	winner.action != "deny"
-}
+} else := {}
 
-else := {}
-
-catalog_rollback := sort([v.rollback | some v in rules.matches; v.action != "deny"; v.rollback])[0]
+catalog_rollback(matches) := min([v.rollback | some v in matches; v.action != "deny"; v.rollback])
 
 request_line := concat("", [input.request.method, " ", input.request.route, input.request.upstream_path]) if {
 	is_string(input.request.method)

@@ -332,33 +332,33 @@ test_decision_denies_by_default_when_the_request_fields_are_not_strings if {
 
 test_decision_prefers_deny_over_hold_over_allow_when_several_rules_match if {
 	rules := [
-		{"id": "t.allow", "method": "GET", "path": "/x", "risk": "read_only", "action": "allow", "reason": "a"},
-		{"id": "t.hold", "method": "GET", "path": "/x", "risk": "high", "action": "hold", "reason": "h", "approval": {"group": "g"}},
+		{"id": "t.allow", "risk": "read_only", "action": "allow", "reason": "a"},
+		{"id": "t.hold", "risk": "high", "action": "hold", "reason": "h", "approval": {"group": "g"}},
 	]
 	held := countersign.decision with input as request("GET", "crm", "/x", null)
-		with data.countersign.catalog.routes.crm.rules as rules
+		with data.countersign.catalog.routes.crm.rules as {"GET": {"/x": rules}}
 	held.rule == "t.hold"
 	held.approval.group == "g"
 
 	denied := countersign.decision with input as request("GET", "crm", "/x", null)
-		with data.countersign.catalog.routes.crm.rules as array.concat(rules, [{"id": "t.deny", "method": "GET", "path": "/*", "risk": "low", "action": "deny", "reason": "d"}])
+		with data.countersign.catalog.routes.crm.rules as {"GET": {"/x": rules, "/*": [{"id": "t.deny", "risk": "low", "action": "deny", "reason": "d"}]}}
 	denied.rule == "t.deny"
 	denied.reasons == ["d"]
 }
 
 test_decision_prefers_the_higher_risk_then_the_smaller_id_when_actions_tie if {
 	rules := [
-		{"id": "t.b", "method": "GET", "path": "/x", "risk": "low", "action": "allow", "reason": "b"},
-		{"id": "t.c", "method": "GET", "path": "/x", "risk": "draft", "action": "allow", "reason": "c"},
-		{"id": "t.a", "method": "GET", "path": "/x", "risk": "draft", "action": "allow", "reason": "a"},
+		{"id": "t.b", "risk": "low", "action": "allow", "reason": "b"},
+		{"id": "t.c", "risk": "draft", "action": "allow", "reason": "c"},
+		{"id": "t.a", "risk": "draft", "action": "allow", "reason": "a"},
 	]
 	d := countersign.decision with input as request("GET", "crm", "/x", null)
-		with data.countersign.catalog.routes.crm.rules as rules
+		with data.countersign.catalog.routes.crm.rules as {"GET": {"/x": rules}}
 	d.rule == "t.b"
 	d.reasons == ["b", "a", "c"]
 
 	e := countersign.decision with input as request("GET", "crm", "/x", null)
-		with data.countersign.catalog.routes.crm.rules as [r | some r in rules; r.id != "t.b"]
+		with data.countersign.catalog.routes.crm.rules as {"GET": {"/x": [r | some r in rules; r.id != "t.b"]}}
 	e.rule == "t.a"
 }
 

@@ -18,11 +18,14 @@
 #   agent may not run, or a route, rule, tool or account outside it, is
 #   denied. A call that names no workflow is judged by the agent's own
 #   boundary alone, unless the agent requires a workflow.
+#
+#   Every check runs on every request, so each rule below starts with the
+#   condition that fails soonest for a call inside its boundary, and the few
+#   facts every check needs (agent_spec, workflow_spec, workflow_in_force)
+#   are looked up once.
 package countersign.boundary
 
 import data.countersign.rules
-
-catalog := data.countersign.catalog
 
 # METADATA
 # description: Deny verdicts for requests outside the caller's boundary; empty when inside.
@@ -37,8 +40,8 @@ denials contains verdict if {
 }
 
 denials contains verdict if {
+	not agent_spec
 	agent := agent_id
-	not data.countersign.catalog.agents[agent]
 	verdict := {
 		"rule": "boundary.agent_unknown",
 		"action": "deny",
@@ -47,54 +50,54 @@ denials contains verdict if {
 	}
 }
 
+# An agent listed without a list of routes may use none.
 denials contains verdict if {
-	agent := agent_id
-	data.countersign.catalog.agents[agent]
-	route := request_route
-	not route in allowed_routes(agent)
+	agent_spec
+	route := request_route(input)
+	routes := listed(agent_spec, "routes")
+	not route in routes
 	verdict := {
 		"rule": "boundary.route_not_allowed",
 		"action": "deny",
 		"risk": "high",
-		"reasons": [concat("", ["agent ", agent, " may not use route ", describe(route), "; its routes are ", describe_routes(agent)])],
+		"reasons": [concat("", ["agent ", agent_id, " may not use route ", describe(route), "; its routes are ", describe_list(routes)])],
 	}
 }
 
 denials contains verdict if {
-	agent := agent_id
-	catalog.agents[agent].require_workflow == true
+	agent_spec.require_workflow == true
 	not workflow_id
-	verdict := deny("boundary.workflow_missing", ["agent ", agent, " must name its workflow (X-Countersign-Workflow) on every call; this call names none"])
+	verdict := deny("boundary.workflow_missing", ["agent ", agent_id, " must name its workflow (X-Countersign-Workflow) on every call; this call names none"])
 }
 
 denials contains verdict if {
-	agent := agent_id
-	catalog.agents[agent]
 	workflow := workflow_id
-	not catalog.workflows[workflow]
+	not workflow_spec
+	agent_spec
 	verdict := deny("boundary.workflow_unknown", ["workflow ", workflow, " is not in the catalog, so no call may run under it"])
 }
 
 denials contains verdict if {
-	agent := agent_id
-	catalog.agents[agent]
 	workflow := workflow_id
-	catalog.workflows[workflow]
-	not workflow in listed(catalog.agents[agent], "workflows")
-	verdict := deny("boundary.workflow_not_allowed", ["agent ", agent, " may not run workflow ", workflow, "; its workflows are ", describe_list(listed(catalog.agents[agent], "workflows"))])
+	not workflow_in_force
+	workflow_spec
+	agent_spec
+	workflows := listed(agent_spec, "workflows")
+	verdict := deny("boundary.workflow_not_allowed", ["agent ", agent_id, " may not run workflow ", workflow, "; its workflows are ", describe_list(workflows)])
 }
 
 denials contains verdict if {
 	workflow := workflow_in_force
-	route := request_route
-	not route in listed(catalog.workflows[workflow], "routes")
-	verdict := deny("boundary.workflow_route_not_allowed", ["workflow ", workflow, " may not use route ", describe(route), "; its routes are ", describe_list(listed(catalog.workflows[workflow], "routes"))])
+	route := request_route(input)
+	routes := listed(workflow_spec, "routes")
+	not route in routes
+	verdict := deny("boundary.workflow_route_not_allowed", ["workflow ", workflow, " may not use route ", describe(route), "; its routes are ", describe_list(routes)])
 }
 
 # Deny verdicts need no permission: they refuse the call anyway, with their own reason.
 denials contains verdict if {
 	workflow := workflow_in_force
-	allowed := catalog.workflows[workflow].rules
+	allowed := workflow_spec.rules
 	is_array(allowed)
 	some match in rules.matches
 	match.action != "deny"
@@ -105,7 +108,7 @@ denials contains verdict if {
 # A tool is what the agent says it is calling; an undeclared tool is not refused here.
 denials contains verdict if {
 	workflow := workflow_in_force
-	tools := catalog.workflows[workflow].tools
+	tools := workflow_spec.tools
 	is_array(tools)
 	tool := input.caller.tool
 	is_string(tool)
@@ -115,22 +118,21 @@ denials contains verdict if {
 
 # A scope that lists accounts refuses calls for other accounts and calls that name none.
 denials contains verdict if {
-	some scope in account_scopes
-	not account_in(scope.accounts)
-	verdict := deny("boundary.account_not_allowed", [scope.holder, " may only touch accounts ", describe_list(scope.accounts), "; this call names ", describe_account])
-}
-
-account_scopes contains {"holder": concat("", ["agent ", agent]), "accounts": accounts} if {
-	agent := agent_id
-	accounts := catalog.agents[agent].accounts
+	accounts := agent_spec.accounts
 	is_array(accounts)
+	not account_in(accounts)
+	verdict := deny_account(concat("", ["agent ", agent_id]), accounts)
 }
 
-account_scopes contains {"holder": concat("", ["workflow ", workflow]), "accounts": accounts} if {
+denials contains verdict if {
 	workflow := workflow_in_force
-	accounts := catalog.workflows[workflow].accounts
+	accounts := workflow_spec.accounts
 	is_array(accounts)
+	not account_in(accounts)
+	verdict := deny_account(concat("", ["workflow ", workflow]), accounts)
 }
+
+deny_account(holder, accounts) := deny("boundary.account_not_allowed", [holder, " may only touch accounts ", describe_list(accounts), "; this call names ", describe_account])
 
 account_in(accounts) if {
 	account := input.caller.account
@@ -144,37 +146,15 @@ describe_account := concat("", ["account ", input.caller.account]) if {
 
 deny(rule, parts) := {"rule": rule, "action": "deny", "risk": "high", "reasons": [concat("", parts)]}
 
-# An agent listed without a list of routes may use none.
-allowed_routes(agent) := listed(catalog.agents[agent], "routes")
-
-describe_routes(agent) := describe_list(allowed_routes(agent))
-
 # The list under key, or an empty list when it is missing or not a list.
-listed(holder, key) := holder[key] if {
-	is_array(holder[key])
+listed(holder, key) := value if {
+	value := holder[key]
+	is_array(value)
 } else := []
 
 describe_list(values) := concat(", ", sort(values)) if {
 	count(values) > 0
 } else := "(none)"
-
-# METADATA
-# description: |
-#   The workflow the call runs under, when the agent may run it; undefined
-#   when the call names none, or one the agent may not run (already denied).
-workflow_in_force := workflow if {
-	agent := agent_id
-	workflow := workflow_id
-	catalog.workflows[workflow]
-	workflow in listed(catalog.agents[agent], "workflows")
-}
-
-# METADATA
-# description: The caller's workflow name; undefined when missing or not a string.
-workflow_id := workflow if {
-	workflow := input.caller.workflow
-	is_string(workflow)
-}
 
 # A helper rule, because "not is_string(input.caller.agent)" is undefined, not
 # true, when the caller is null: call arguments are evaluated outside "not".
@@ -185,9 +165,36 @@ agent_id := agent if {
 	is_string(agent)
 }
 
-# The route, or null when the request is missing or has no route.
-request_route := route if {
-	route := input.request.route
+# METADATA
+# description: The caller's agent's catalog entry; undefined when the agent is missing or not listed.
+agent_spec := data.countersign.catalog.agents[agent_id]
+
+# METADATA
+# description: The caller's workflow name; undefined when missing or not a string.
+workflow_id := workflow if {
+	workflow := input.caller.workflow
+	is_string(workflow)
+}
+
+# METADATA
+# description: The named workflow's catalog entry; undefined when none is named or it is not listed.
+workflow_spec := data.countersign.catalog.workflows[workflow_id]
+
+# METADATA
+# description: |
+#   The workflow the call runs under, when the agent may run it; undefined
+#   when the call names none, or one the agent may not run (already denied).
+#   When it is defined, workflow_spec is its catalog entry.
+workflow_in_force := workflow if {
+	workflow := workflow_id
+	workflow_spec
+	workflow in listed(agent_spec, "workflows")
+}
+
+# The route of the call (the whole input), or null when the request is
+# missing or has no route.
+request_route(call) := route if {
+	route := call.request.route
 } else := null
 
 describe(value) := value if is_string(value)

@@ -84,11 +84,11 @@ catalog := {
 		"invoice-exceptions": {"routes": ["billing"], "accounts": ["acme"]},
 		"onboarding": {"routes": ["onboarding"]},
 	},
-	"routes": {"crm": {"rules": [
-		{"id": "crm.read", "method": "GET", "path": "/v3/**", "risk": "read_only", "action": "allow", "reason": "reads"},
-		{"id": "crm.deal_update", "method": "PATCH", "path": "/v3/deals/*", "risk": "low", "action": "allow", "reason": "updates"},
-		{"id": "crm.deal_delete_forbidden", "method": "DELETE", "path": "/v3/deals/*", "risk": "high", "action": "deny", "reason": "no deletes"},
-	]}},
+	"routes": {"crm": {"rules": {
+		"GET": {"/v3/**": [{"id": "crm.read", "risk": "read_only", "action": "allow", "reason": "reads"}]},
+		"PATCH": {"/v3/deals/*": [{"id": "crm.deal_update", "risk": "low", "action": "allow", "reason": "updates"}]},
+		"DELETE": {"/v3/deals/*": [{"id": "crm.deal_delete_forbidden", "risk": "high", "action": "deny", "reason": "no deletes"}]},
+	}}},
 }
 
 call(agent, workflow, method, route, path, extra) := {

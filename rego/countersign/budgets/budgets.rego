@@ -22,30 +22,31 @@ import data.countersign.rules
 # METADATA
 # description: One verdict per spend limit in force that the call would exceed.
 verdicts contains verdict if {
-	costs_something
-	some scoped in limits_in_force
-	spent(scoped.limit)
-	verdict := verdict_of(scoped)
-}
-
-limits_in_force contains {"holder": concat("", ["agent ", agent]), "limit": limit} if {
+	costs_something(rules.matches)
 	agent := boundary.agent_id
-	some limit in boundary.listed(data.countersign.catalog.agents[agent], "spend_limits")
+	some limit in boundary.listed(boundary.agent_spec, "spend_limits")
+	spent(limit)
+	verdict := verdict_of(concat("", ["agent ", agent]), limit)
 }
 
-limits_in_force contains {"holder": concat("", ["workflow ", workflow]), "limit": limit} if {
+verdicts contains verdict if {
+	costs_something(rules.matches)
 	workflow := boundary.workflow_in_force
-	some limit in boundary.listed(data.countersign.catalog.workflows[workflow], "spend_limits")
+	some limit in boundary.listed(boundary.workflow_spec, "spend_limits")
+	spent(limit)
+	verdict := verdict_of(concat("", ["workflow ", workflow]), limit)
 }
 
-costs_something if {
-	some match in rules.matches
+# A function of the matches, not a rule of its own: cheaper to walk the few
+# matches twice than to keep one more per-request result.
+costs_something(matches) if {
+	some match in matches
 	match.risk != "read_only"
 }
 
 spent(limit) if not is_number(limit.limit)
 
-spent(limit) if counter(limit.counter) >= limit.limit
+else := counter(limit.counter) >= limit.limit
 
 # METADATA
 # description: The value of a spend counter; 0 when absent or not a number.
@@ -54,14 +55,14 @@ counter(name) := value if {
 	is_number(value)
 } else := 0
 
-verdict_of(scoped) := object.union(
+verdict_of(holder, limit) := object.union(
 	{
-		"rule": concat("", ["budget.", describe(scoped.limit.counter)]),
-		"action": action_of(scoped.limit),
+		"rule": concat("", ["budget.", describe(limit.counter)]),
+		"action": action_of(limit),
 		"risk": "high",
-		"reasons": [reason_of(scoped)],
+		"reasons": [reason_of(holder, limit)],
 	},
-	approval_of(scoped.limit),
+	approval_of(limit),
 )
 
 action_of(limit) := "hold" if {
@@ -73,10 +74,10 @@ approval_of(limit) := {"approval": object.union(data.countersign.catalog.approva
 	action_of(limit) == "hold"
 } else := {}
 
-reason_of(scoped) := scoped.limit.reason if {
-	is_string(scoped.limit.reason)
-	scoped.limit.reason != ""
-} else := concat("", [scoped.holder, " is over its ", describe(scoped.limit.counter), " spend limit"])
+reason_of(holder, limit) := limit.reason if {
+	is_string(limit.reason)
+	limit.reason != ""
+} else := concat("", [holder, " is over its ", describe(limit.counter), " spend limit"])
 
 describe(value) := value if is_string(value)
 

@@ -13,10 +13,10 @@ catalog := {
 		{"counter": "account_today", "limit": 2, "action": "deny"},
 	]}},
 	"approval_defaults": {"quorum": 1, "timeout": "PT30M", "on_timeout": "deny"},
-	"routes": {"crm": {"rules": [
-		{"id": "crm.read", "method": "GET", "path": "/v3/**", "risk": "read_only", "action": "allow", "reason": "reads"},
-		{"id": "crm.deal_update", "method": "PATCH", "path": "/v3/deals/*", "risk": "low", "action": "allow", "reason": "updates"},
-	]}},
+	"routes": {"crm": {"rules": {
+		"GET": {"/v3/**": [{"id": "crm.read", "risk": "read_only", "action": "allow", "reason": "reads"}]},
+		"PATCH": {"/v3/deals/*": [{"id": "crm.deal_update", "risk": "low", "action": "allow", "reason": "updates"}]},
+	}}},
 }
 
 call(method, workflow, spend) := {

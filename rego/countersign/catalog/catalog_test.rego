@@ -4,7 +4,44 @@ package countersign.catalog_test
 
 catalog := data.countersign.catalog
 
-all_rules := [r | some route in catalog.routes; some r in route.rules]
+# Every rule, with the route, method and path pattern it is listed under.
+all_rules := [object.union(r, {"route": name, "method": method, "path": path}) |
+	some name, route in catalog.routes
+	some method, by_path in route.rules
+	some path, rules in by_path
+	some r in rules
+]
+
+# The layout is the index the policy looks requests up in:
+# routes.<route>.rules.<METHOD>.<path pattern> = [rule, ...].
+test_catalog_routes_list_rules_by_method_then_path_when_loaded if {
+	every _, route in catalog.routes {
+		is_object(route.rules)
+		every method, by_path in route.rules {
+			method in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+			is_object(by_path)
+			every path, rules in by_path {
+				startswith(path, "/")
+				is_array(rules)
+				count(rules) > 0
+			}
+		}
+	}
+}
+
+# A rule's method and path are where it is listed; a copy inside the rule could only disagree.
+test_catalog_rules_name_no_method_or_path_when_listed if {
+	every route in catalog.routes {
+		every by_path in route.rules {
+			every rules in by_path {
+				every r in rules {
+					not r.method
+					not r.path
+				}
+			}
+		}
+	}
+}
 
 test_catalog_has_rules_when_loaded if {
 	count(all_rules) > 0
@@ -15,10 +52,8 @@ test_catalog_rule_ids_are_unique_when_listed_across_routes if {
 }
 
 test_catalog_rule_ids_start_with_their_route_when_listed if {
-	every name, route in catalog.routes {
-		every r in route.rules {
-			startswith(r.id, concat("", [name, "."]))
-		}
+	every r in all_rules {
+		startswith(r.id, concat("", [r.route, "."]))
 	}
 }
 
@@ -172,11 +207,11 @@ touches_ok(r) if {
 
 # An agent on a route can at least look before it changes anything.
 test_catalog_every_route_has_a_read_rule_when_loaded if {
-	every name, route in catalog.routes {
-		some r in route.rules
+	every name, _ in catalog.routes {
+		some r in all_rules
+		r.route == name
 		r.method == "GET"
 		r.risk == "read_only"
-		startswith(r.id, name)
 	}
 }
 

@@ -19,25 +19,37 @@ package countersign.limits
 # description: The band of the body for the check; undefined when the limit is misconfigured.
 band(check, body) := "invalid" if {
 	not is_object(body)
-} else := "within" if {
-	not check.field in object.keys(body)
-	not check.required
-} else := "invalid" if {
-	not check.field in object.keys(body)
-} else := "invalid" if {
-	not is_number(body[check.field])
+} else := absent_band(check) if {
+	not has_field(body, check.field)
+} else := value_band(check, body[check.field])
+
+absent_band(check) := "invalid" if check.required
+
+else := "within"
+
+value_band(check, value) := "invalid" if {
+	not is_number(value)
 } else := "invalid" if {
 	check.positive
-	body[check.field] <= 0
-} else := "over" if {
-	body[check.field] > limit(check)
-} else := "within" if {
-	body[check.field] <= limit(check)
-}
+	value <= 0
+} else := limit_band(value, limit(check))
+
+limit_band(value, limit) := "over" if value > limit
+
+else := "within"
 
 # METADATA
 # description: The numeric value of the named limit; undefined when missing or not a number.
 limit(check) := value if {
-	value := data.countersign.catalog.limits[check.limit]
+	value := catalog_limits[check.limit]
 	is_number(value)
+}
+
+# Looked up once per request: a route's checks come one rule per band.
+catalog_limits := data.countersign.catalog.limits
+
+# METADATA
+# description: True when the object holds the field, whatever its value (false and null included).
+has_field(body, field) if {
+	_ = body[field]
 }

@@ -60,3 +60,13 @@ test_band_is_within_when_the_refund_equals_the_limit if {
 test_band_is_over_when_the_refund_is_a_cent_above_the_limit if {
 	limits.band(refund, {"amount": 200.01}) == "over"
 }
+
+test_has_field_when_the_value_is_false_or_null if {
+	limits.has_field({"signed_off": false}, "signed_off")
+	limits.has_field({"owner": null}, "owner")
+	not limits.has_field({"owner": 1}, "owner_id")
+}
+
+test_band_is_invalid_when_the_value_is_false if {
+	limits.band(discount, {"discount_pct": false}) == "invalid"
+}

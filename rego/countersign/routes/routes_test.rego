@@ -65,3 +65,32 @@ test_path_matches_not_when_a_literal_star_pattern_meets_a_star_path if {
 test_path_matches_not_when_double_star_repeats if {
 	not routes.path_matches("/v3/**/**", "/v3/**/deals")
 }
+
+test_path_matches_when_a_star_sits_between_literal_segments if {
+	routes.path_matches("/v1/invoices/*/exceptions", "/v1/invoices/9/exceptions")
+	not routes.path_matches("/v1/invoices/*/exceptions", "/v1/invoices/9/write-offs")
+	not routes.path_matches("/v1/invoices/*/exceptions", "/v1/invoices//exceptions")
+}
+
+test_path_matches_not_when_the_text_before_the_star_differs if {
+	not routes.path_matches("/v3/deals/*", "/v3/contacts/1")
+	not routes.path_matches("/v3/deals/*", "/v3/deal/1")
+}
+
+test_path_matches_any_safe_path_when_the_pattern_is_double_star_alone if {
+	routes.path_matches("/**", "/")
+	routes.path_matches("/**", "/v3/deals/42")
+	routes.path_matches("**", "/v3")
+	not routes.path_matches("/**", "/v3/../x")
+}
+
+test_path_matches_when_a_star_segment_comes_before_double_star if {
+	routes.path_matches("/v1/*/items/**", "/v1/acme/items")
+	routes.path_matches("/v1/*/items/**", "/v1/acme/items/sso/notes")
+	not routes.path_matches("/v1/*/items/**", "/v1//items")
+}
+
+test_path_matches_only_itself_when_a_literal_segment_holds_a_star if {
+	routes.path_matches("/v3/a*b", "/v3/a*b")
+	not routes.path_matches("/v3/a*b", "/v3/axb")
+}

@@ -12,7 +12,10 @@ only(set) := v if {
 	some v in set
 }
 
-rule(overrides) := object.union({"id": "t.rule", "method": "POST", "path": "/x/*", "risk": "low", "action": "allow", "reason": "r"}, overrides)
+rule(overrides) := object.union({"id": "t.rule", "risk": "low", "action": "allow", "reason": "r"}, overrides)
+
+# The route's rules when it lists only this one, for POST /x/*.
+only_rule(overrides) := {"POST": {"/x/*": [rule(overrides)]}}
 
 test_matches_are_empty_when_the_route_is_null if {
 	count(rules.matches) == 0 with input as {"request": {"method": "GET", "route": null, "upstream_path": "/v3/deals"}}
@@ -29,56 +32,56 @@ test_matches_give_one_verdict_when_one_rule_matches if {
 
 test_matches_fill_the_upstream_path_when_the_rollback_names_it if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"rollback": {"method": "PUT", "path": "{upstream_path}", "body_from": "pre_image"}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"rollback": {"method": "PUT", "path": "{upstream_path}", "body_from": "pre_image"}})
 	v.rollback == {"method": "PUT", "path": "/x/1", "body_from": "pre_image"}
 }
 
 test_matches_drop_the_rollback_when_the_rule_denies if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"action": "deny", "rollback": {"method": "DELETE", "path": "/x/1"}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"action": "deny", "rollback": {"method": "DELETE", "path": "/x/1"}})
 	not v.rollback
 }
 
 test_matches_deny_when_a_hold_rule_has_no_approval_group if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"action": "hold", "approval": {"quorum": 2}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"action": "hold", "approval": {"quorum": 2}})
 	v.action == "deny"
 	not v.approval
 }
 
 test_matches_merge_approval_defaults_when_a_rule_holds if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"action": "hold", "approval": {"group": "legal", "quorum": 2}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"action": "hold", "approval": {"group": "legal", "quorum": 2}})
 	v.approval == {"group": "legal", "quorum": 2, "timeout": "PT30M", "on_timeout": "deny"}
 }
 
 test_matches_deny_when_a_hold_rule_has_no_approval if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"action": "hold"})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"action": "hold"})
 	v.action == "deny"
 }
 
 test_matches_deny_when_the_action_is_unknown if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"action": "permit"})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"action": "permit"})
 	v.action == "deny"
 }
 
 test_matches_rate_high_when_the_risk_is_unknown if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"risk": "medium"})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"risk": "medium"})
 	v.risk == "high"
 }
 
 test_matches_name_the_rule_when_the_reason_is_missing if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"reason": ""})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"reason": ""})
 	v.reasons == ["rule t.rule matched"]
 }
 
 test_matches_keep_the_record_setting_when_the_rule_names_one if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"record": {"body": "digest"}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"record": {"body": "digest"}})
 	v.record == {"body": "digest"}
 }
 
@@ -93,30 +96,55 @@ test_matches_are_empty_when_the_body_is_absent_from_the_input if {
 
 test_matches_name_the_fields_when_a_rule_touches_listed_fields if {
 	v := only(rules.matches) with input as req("POST", "/x/1", {"owner": "bob", "stage": "won", "amount": null})
-		with data.countersign.catalog.routes.crm.rules as [rule({"touches": ["owner", "amount", "currency"], "reason": "locked"})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"touches": ["owner", "amount", "currency"], "reason": "locked"})
 	v.reasons == ["locked (fields: amount, owner)"]
 }
 
 test_matches_skip_a_field_rule_when_the_body_touches_none_of_its_fields if {
 	count(rules.matches) == 0 with input as req("POST", "/x/1", {"stage": "won"})
-		with data.countersign.catalog.routes.crm.rules as [rule({"touches": ["owner"]})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"touches": ["owner"]})
 }
 
 test_matches_skip_a_field_rule_when_the_body_is_not_an_object if {
 	every body in [null, ["owner"], "owner"] {
 		count(rules.matches) == 0 with input as req("POST", "/x/1", body)
-			with data.countersign.catalog.routes.crm.rules as [rule({"touches": ["owner"]})]
+			with data.countersign.catalog.routes.crm.rules as only_rule({"touches": ["owner"]})
 	}
 }
 
 test_matches_fill_the_upstream_path_when_a_template_starts_with_it if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"rollback": {"method": "DELETE", "path_template": "{upstream_path}/{response.id}"}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"rollback": {"method": "DELETE", "path_template": "{upstream_path}/{response.id}"}})
 	v.rollback == {"method": "DELETE", "path_template": "/x/1/{response.id}"}
 }
 
 test_matches_keep_rollback_values_when_they_are_not_strings if {
 	v := only(rules.matches) with input as req("POST", "/x/1", null)
-		with data.countersign.catalog.routes.crm.rules as [rule({"rollback": {"manual": "call finance", "steps": 2}})]
+		with data.countersign.catalog.routes.crm.rules as only_rule({"rollback": {"manual": "call finance", "steps": 2}})
 	v.rollback == {"manual": "call finance", "steps": 2}
+}
+
+# A hold with no approval terms at all is kept as a hold; the proxy refuses
+# it as hold_invalid rather than the policy guessing an approver group's terms.
+test_matches_hold_without_approval_terms_when_the_catalog_has_no_approval_defaults if {
+	v := only(rules.matches) with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as only_rule({"action": "hold", "approval": {"group": "legal"}})
+		with data.countersign.catalog.approval_defaults as null
+	v.action == "hold"
+	not v.approval
+}
+
+test_matches_try_only_the_rules_of_the_request_method_when_a_route_lists_several if {
+	rules_by_method := {
+		"GET": {"/x/*": [rule({"id": "t.get"})]},
+		"POST": {"/x/*": [rule({"id": "t.post"})], "/y": [rule({"id": "t.other_path"})]},
+	}
+	{v.rule | some v in rules.matches} == {"t.post"} with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as rules_by_method
+}
+
+test_matches_give_a_verdict_per_rule_when_rules_share_a_path_pattern if {
+	shared := {"POST": {"/x/*": [rule({"id": "t.a"}), rule({"id": "t.b", "touches": ["owner"]}), rule({"id": "t.c", "touches": ["stage"]})]}}
+	{v.rule | some v in rules.matches} == {"t.a", "t.b"} with input as req("POST", "/x/1", {"owner": false})
+		with data.countersign.catalog.routes.crm.rules as shared
 }
