@@ -62,10 +62,11 @@ func TestStallCountsAgainstTheRequestsQueuedBehindIt(t *testing.T) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL + "/x")
 	req, _ := buildRequest("GET", u, nil, "")
-	st, _ := run(config{
+	rr := run(config{
 		addr: u.Host, request: req, method: "GET", rate: 100, connections: 1,
 		duration: 2 * time.Second, timeout: 2 * time.Second, grace: time.Second,
 	})
+	st := rr.stats
 	if st.measured != 200 || st.ok2xx != 200 {
 		t.Fatalf("measured %d, 2xx %d, errors %v, unsent %d", st.measured, st.ok2xx, st.errors, st.unsent)
 	}
@@ -87,11 +88,11 @@ func TestWarmupIsNotRecorded(t *testing.T) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	req, _ := buildRequest("PATCH", u, []string{"Content-Type: application/json"}, `{"discount_pct": 10}`)
-	st, _ := run(config{
+	rr := run(config{
 		addr: u.Host, request: req, method: "PATCH", rate: 200, connections: 4,
 		warmup: 500 * time.Millisecond, duration: time.Second, timeout: time.Second,
 	})
-	if st.measured != 200 {
+	if st := rr.stats; st.measured != 200 {
 		t.Errorf("measured %d requests, want the 200 due after the warm-up", st.measured)
 	}
 }
@@ -102,14 +103,34 @@ func TestUnreachableTargetCountsConnectErrorsAndStops(t *testing.T) {
 	srv.Close() // nothing listens there any more
 	req, _ := buildRequest("GET", u, nil, "")
 	start := time.Now()
-	st, _ := run(config{
+	rr := run(config{
 		addr: u.Host, request: req, method: "GET", rate: 100, connections: 2,
 		duration: 500 * time.Millisecond, timeout: 200 * time.Millisecond, grace: 200 * time.Millisecond,
 	})
-	if st.errors["connect"] == 0 || st.measured != 0 {
+	if st := rr.stats; st.errors["connect"] == 0 || st.measured != 0 {
 		t.Errorf("errors %v, measured %d", st.errors, st.measured)
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("run took %v against a closed port", took)
+	}
+}
+
+func TestTargetThatCannotKeepUpIsGivenUpAfterTheGracePeriod(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond) // 20 req/s on one connection
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	req, _ := buildRequest("GET", u, nil, "")
+	start := time.Now()
+	rr := run(config{
+		addr: u.Host, request: req, method: "GET", rate: 200, connections: 1,
+		duration: time.Second, timeout: time.Second, grace: 200 * time.Millisecond,
+	})
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Errorf("run took %v; the grace period should have ended it after ~1.2 s", took)
+	}
+	if rr.unsent < 150 || rr.measured > 40 {
+		t.Errorf("unsent %d, measured %d: want most of the 200 requests given up", rr.unsent, rr.measured)
 	}
 }

@@ -5,8 +5,8 @@
 //
 //	loadgen -url http://127.0.0.1:19210/crm/v3/deals/42 -rate 2000 -duration 10s -warmup 3s
 //
-// Request i is due at t0 + i/rate; whichever connection is free takes the next due request, sleeping
-// until it is due. Requests due during the warm-up are sent but not recorded. Latencies go into an
+// Request i is due at t0 + i/rate; a pacer releases it then to whichever connection is free, or it
+// waits for one. Requests due during the warm-up are sent but not recorded. Latencies go into an
 // HdrHistogram (1 µs to 60 s, 3 significant digits). The result is one JSON object on stdout (or
 // -out): counts, errors by kind, statuses, achieved rate, latency percentiles in µs, and a schedule
 // report that says whether the generator kept up with its own schedule.
@@ -69,21 +69,21 @@ type percentiles struct {
 
 // scheduleReport says whether the numbers measure the target at the asked rate.
 //
-// GeneratorBehind: more than 1 % of the connections that slept until a request was due woke more
-// than 1 ms late, so the generator itself could not keep its schedule (too little CPU for it); the
+// GeneratorBehind: more than 1 % of the measured requests were released more than 1 ms after they
+// were due, so the generator itself could not keep its schedule (too little CPU for it); the
 // latencies then include its own lateness. TargetBehind: the achieved rate fell short of the
 // target rate by more than 2 %, requests went unsent, or more than 1 % of the requests waited more
 // than 1 ms for a free connection: the target (or the number of connections) could not keep up
 // with the rate, and the latencies are dominated by queueing, as they would be for real clients.
 type scheduleReport struct {
-	Behind             bool   `json:"behind"`
-	GeneratorBehind    bool   `json:"generator_behind"`
-	TargetBehind       bool   `json:"target_behind"`
-	Reason             string `json:"reason,omitempty"`
-	LateWakeupsOver1ms int64  `json:"late_wakeups_over_1ms"`
-	WakeLagP99Us       int64  `json:"wake_lag_p99_us"`
-	WakeLagMaxUs       int64  `json:"wake_lag_max_us"`
-	QueuedSendsOver1ms int64  `json:"queued_sends_over_1ms"`
+	Behind              bool   `json:"behind"`
+	GeneratorBehind     bool   `json:"generator_behind"`
+	TargetBehind        bool   `json:"target_behind"`
+	Reason              string `json:"reason,omitempty"`
+	LateReleasesOver1ms int64  `json:"late_releases_over_1ms"`
+	ReleaseLagP99Us     int64  `json:"release_lag_p99_us"`
+	ReleaseLagMaxUs     int64  `json:"release_lag_max_us"`
+	QueuedSendsOver1ms  int64  `json:"queued_sends_over_1ms"`
 }
 
 func main() {
@@ -124,10 +124,10 @@ func main() {
 
 	cpu0 := cpuTime()
 	wall0 := time.Now()
-	st, measureStart := run(cfg)
+	rr := run(cfg)
 	cpuPct := 100 * (cpuTime() - cpu0).Seconds() / time.Since(wall0).Seconds()
 
-	res := summarize(cfg, st, measureStart)
+	res := summarize(cfg, rr)
 	res.Label, res.URL, res.Method = *label, *rawURL, *method
 	res.CPUPercent = math.Round(cpuPct*10) / 10
 	enc, _ := json.MarshalIndent(res, "", "  ")
@@ -140,7 +140,8 @@ func main() {
 	}
 }
 
-func summarize(cfg config, st *stats, measureStart time.Time) result {
+func summarize(cfg config, rr runResult) result {
+	st, pr := rr.stats, rr.pacer
 	res := result{
 		TargetRate:  cfg.rate,
 		Connections: cfg.connections,
@@ -166,19 +167,19 @@ func summarize(cfg config, st *stats, measureStart time.Time) result {
 	}
 	// The achieved rate counts responses over the span from the first measured due time to the
 	// last response; at least the nominal duration, so an early finish cannot inflate it.
-	span := max(st.lastEnd.Sub(measureStart), cfg.duration)
+	span := max(st.lastEnd.Sub(rr.measureStart), cfg.duration)
 	res.AchievedRate = math.Round(float64(st.measured)/span.Seconds()*10) / 10
 
 	sr := scheduleReport{
-		LateWakeupsOver1ms: st.lateWakeups,
-		WakeLagP99Us:       st.wakeLag.ValueAtQuantile(99),
-		WakeLagMaxUs:       st.wakeLag.Max(),
-		QueuedSendsOver1ms: st.queuedSends,
+		LateReleasesOver1ms: pr.late,
+		ReleaseLagP99Us:     pr.lag.ValueAtQuantile(99),
+		ReleaseLagMaxUs:     pr.lag.Max(),
+		QueuedSendsOver1ms:  st.queuedSends,
 	}
 	var reasons []string
-	if sleeps := st.wakeLag.TotalCount(); sleeps > 0 && float64(st.lateWakeups) > 0.01*float64(sleeps) {
+	if released := pr.lag.TotalCount(); released > 0 && float64(pr.late) > 0.01*float64(released) {
 		sr.GeneratorBehind = true
-		reasons = append(reasons, fmt.Sprintf("generator woke > 1 ms late for %d of %d sleeps", st.lateWakeups, sleeps))
+		reasons = append(reasons, fmt.Sprintf("generator released %d of %d requests > 1 ms late", pr.late, released))
 	}
 	if res.AchievedRate < 0.98*cfg.rate {
 		sr.TargetBehind = true

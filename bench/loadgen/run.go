@@ -3,12 +3,12 @@ package main
 import (
 	"bufio"
 	"errors"
-	"math"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -19,13 +19,13 @@ const (
 	histMinUs = 1
 	histMaxUs = 60_000_000
 	histSig   = 3
-	// A send may go up to this much before its intended time instead of sleeping: timers cannot
-	// wake a goroutine much more precisely, and sleeping for less costs more CPU than it saves.
-	earlySlack = 50 * time.Microsecond
-	// abandoned is stored in the ticket counter when the run gives up; far above any real count.
-	abandoned = math.MaxInt64 / 2
-	// A wake-up or a send later than this counts as late in the schedule report.
+	// The pacer does not sleep for less than this: the kernel's timer slack is about as long.
+	minSleep = 20 * time.Microsecond
+	// A release or a send later than this counts as late in the schedule report.
 	lateThreshold = time.Millisecond
+	// The most releases that may wait for a free connection; past it the pacer waits too (which
+	// then shows as pacer lag). Bounds the memory of a run against a stalled target.
+	maxQueued = 1 << 20
 )
 
 // config is one open-loop run: a constant rate over warm-up plus measurement.
@@ -38,42 +38,41 @@ type config struct {
 	warmup      time.Duration
 	duration    time.Duration
 	timeout     time.Duration // per connect and per response
-	// grace is how long after the schedule's end tickets still overdue may be sent; the rest is
+	// grace is how long after the schedule's end requests still waiting may be sent; the rest is
 	// counted as unsent, so a target that cannot keep up cannot stretch the run.
 	grace time.Duration
 }
 
-// schedule hands out request tickets. Ticket i is due at start + i/rate, whichever connection
-// takes it: a connection busy with a slow response leaves its due tickets to the others or to
-// itself later, and their latency counts from the due time (no coordinated omission).
+// schedule says when request i is due: start + i/rate.
 type schedule struct {
 	start    time.Time
-	interval float64 // nanoseconds between tickets
-	warmupN  int64   // tickets before this index are not recorded
+	interval float64 // nanoseconds between requests
+	warmupN  int64   // requests before this index are not recorded
 	totalN   int64
-	cutoff   time.Time // no ticket is sent after this
-	next     atomic.Int64
+	cutoff   time.Time // nothing is sent after this
 }
 
 func (s *schedule) due(i int64) time.Time {
 	return s.start.Add(time.Duration(float64(i) * s.interval))
 }
 
+// release is one request the pacer let go: its index and when it was let go.
+type release struct {
+	i        int64
+	released time.Time
+}
+
 // stats is one connection's record; merged at the end, so the hot path takes no lock.
 type stats struct {
-	latency  *hdrhistogram.Histogram // µs from the due time (or the send, if earlier) to the end
+	latency  *hdrhistogram.Histogram // µs from the due time to the end of the response
 	service  *hdrhistogram.Histogram // µs from the actual send to the end of the response
-	wakeLag  *hdrhistogram.Histogram // µs a sleeping connection woke after the due time
-	measured int64                   // responses of measured tickets, any status
+	measured int64                   // responses of measured requests, any status
 	ok2xx    int64
 	statuses map[int]int64
 	errors   map[string]int64 // connect, write, read, timeout, parse
 	firstBad string
-	// lateWakeups: the connection slept until the due time and woke > lateThreshold after it (the
-	// generator could not keep its own schedule). queuedSends: a ticket was already overdue by
-	// > lateThreshold when a connection became free (the target, or the generator, was slower than
-	// the rate). Both only for measured tickets.
-	lateWakeups int64
+	// queuedSends: a measured request waited > lateThreshold between its release and its send,
+	// because every connection was busy (the target was slower than the rate).
 	queuedSends int64
 	reconnects  int64
 	unsent      int64
@@ -84,7 +83,6 @@ func newStats() *stats {
 	return &stats{
 		latency:  hdrhistogram.New(histMinUs, histMaxUs, histSig),
 		service:  hdrhistogram.New(histMinUs, histMaxUs, histSig),
-		wakeLag:  hdrhistogram.New(histMinUs, histMaxUs, histSig),
 		statuses: map[int]int64{},
 		errors:   map[string]int64{},
 	}
@@ -93,7 +91,6 @@ func newStats() *stats {
 func (s *stats) merge(o *stats) {
 	s.latency.Merge(o.latency)
 	s.service.Merge(o.service)
-	s.wakeLag.Merge(o.wakeLag)
 	s.measured += o.measured
 	s.ok2xx += o.ok2xx
 	for k, v := range o.statuses {
@@ -105,7 +102,6 @@ func (s *stats) merge(o *stats) {
 	if s.firstBad == "" {
 		s.firstBad = o.firstBad
 	}
-	s.lateWakeups += o.lateWakeups
 	s.queuedSends += o.queuedSends
 	s.reconnects += o.reconnects
 	s.unsent += o.unsent
@@ -114,14 +110,36 @@ func (s *stats) merge(o *stats) {
 	}
 }
 
-// run drives cfg.connections connections through the schedule and returns the merged record.
+// pacerReport is what the pacer knows about its own timeliness.
+type pacerReport struct {
+	lag     *hdrhistogram.Histogram // µs from the due time to the release, measured requests
+	late    int64                   // measured releases later than lateThreshold
+	unsent  int64                   // measured requests never released (past the cutoff)
+	elapsed time.Duration
+}
+
+// result is a whole run.
+type runResult struct {
+	*stats
+	pacer        pacerReport
+	measureStart time.Time
+}
+
+// run drives cfg.connections connections at cfg.rate and returns the merged record.
+//
+// One pacer, on its own OS thread, sleeps with nanosleep until each request is due and releases
+// it to whichever connection is free; a release no connection is free for waits in a queue, and
+// its latency still counts from its due time (no coordinated omission). Go's own timers are not
+// used for pacing: when the process is idle they wake through the netpoller, whose timeout has
+// millisecond granularity, which would add up to a millisecond of the generator's own lateness
+// to latencies measured in tenths of one.
+//
 // Every wait is bounded: connects and responses by cfg.timeout, the schedule by cfg.grace.
-func run(cfg config) (*stats, time.Time) {
-	total := int64(cfg.rate * (cfg.warmup + cfg.duration).Seconds())
+func run(cfg config) runResult {
 	s := &schedule{
 		interval: 1e9 / cfg.rate,
 		warmupN:  int64(cfg.rate * cfg.warmup.Seconds()),
-		totalN:   total,
+		totalN:   int64(cfg.rate * (cfg.warmup + cfg.duration).Seconds()),
 	}
 	// Dial every connection before the clock starts, so connection setup is not measured.
 	conns := make([]net.Conn, cfg.connections)
@@ -137,6 +155,7 @@ func run(cfg config) (*stats, time.Time) {
 	s.start = time.Now().Add(10 * time.Millisecond)
 	s.cutoff = s.start.Add(cfg.warmup + cfg.duration + cfg.grace)
 
+	queue := make(chan release, min(s.totalN, maxQueued))
 	all := make([]*stats, cfg.connections)
 	var wg sync.WaitGroup
 	for i := range conns {
@@ -144,19 +163,54 @@ func run(cfg config) (*stats, time.Time) {
 		wg.Add(1)
 		go func(c net.Conn, st *stats) {
 			defer wg.Done()
-			worker(cfg, s, c, st)
+			worker(cfg, s, queue, c, st)
 		}(conns[i], all[i])
 	}
+	pr := pace(s, queue)
 	wg.Wait()
 	merged := newStats()
 	merged.errors["connect"] += dialErrs
 	for _, st := range all {
 		merged.merge(st)
 	}
-	return merged, s.due(s.warmupN)
+	merged.unsent += pr.unsent
+	return runResult{stats: merged, pacer: pr, measureStart: s.due(s.warmupN)}
 }
 
-func worker(cfg config, s *schedule, c net.Conn, st *stats) {
+// pace releases requests at their due times until the schedule ends or the cutoff passes, then
+// closes the queue. It keeps its OS thread, which spends its time in nanosleep.
+func pace(s *schedule, queue chan<- release) pacerReport {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pr := pacerReport{lag: hdrhistogram.New(histMinUs, histMaxUs, histSig)}
+	defer close(queue)
+	for i := int64(0); i < s.totalN; i++ {
+		due := s.due(i)
+		now := time.Now()
+		if wait := due.Sub(now); wait > minSleep {
+			ts := syscall.NsecToTimespec(int64(wait))
+			for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+			}
+			now = time.Now()
+		}
+		if now.After(s.cutoff) {
+			pr.unsent = s.totalN - max(i, s.warmupN)
+			break
+		}
+		if i >= s.warmupN {
+			lag := now.Sub(due)
+			pr.lag.RecordValue(max(lag.Microseconds(), 0))
+			if lag > lateThreshold {
+				pr.late++
+			}
+		}
+		queue <- release{i: i, released: now}
+	}
+	pr.elapsed = time.Since(s.start)
+	return pr
+}
+
+func worker(cfg config, s *schedule, queue <-chan release, c net.Conn, st *stats) {
 	var r *bufio.Reader
 	if c != nil {
 		r = bufio.NewReaderSize(c, 16<<10)
@@ -166,40 +220,14 @@ func worker(cfg config, s *schedule, c net.Conn, st *stats) {
 			c.Close()
 		}
 	}()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		i := s.next.Add(1) - 1
-		if i >= s.totalN {
-			return
-		}
-		measured := i >= s.warmupN
-		due := s.due(i)
-		now := time.Now()
-		if now.After(s.cutoff) {
-			// Behind schedule past the grace period: this ticket and every one not yet handed
-			// out are given up (the first connection to get here counts the latter).
+	for rel := range queue {
+		measured := rel.i >= s.warmupN
+		if time.Now().After(s.cutoff) {
+			// Still waiting past the grace period: given up.
 			if measured {
 				st.unsent++
 			}
-			if old := s.next.Swap(abandoned); old < s.totalN {
-				st.unsent += s.totalN - max(old, s.warmupN)
-			}
-			return
-		}
-		if wait := due.Sub(now); wait > earlySlack {
-			timer.Reset(wait)
-			<-timer.C
-			now = time.Now()
-			if measured {
-				lag := now.Sub(due)
-				st.wakeLag.RecordValue(max(lag.Microseconds(), 0))
-				if lag > lateThreshold {
-					st.lateWakeups++
-				}
-			}
-		} else if measured && -wait > lateThreshold {
-			st.queuedSends++
+			continue
 		}
 		if c == nil {
 			var err error
@@ -209,7 +237,7 @@ func worker(cfg config, s *schedule, c net.Conn, st *stats) {
 					st.errors["connect"]++
 				}
 				c = nil
-				// Do not spin on a refusing port: wait out this ticket's slot (bounded by timeout).
+				// Do not spin on a refusing port (bounded: the queue ends at the cutoff).
 				time.Sleep(min(cfg.timeout, 10*time.Millisecond))
 				continue
 			}
@@ -217,6 +245,9 @@ func worker(cfg config, s *schedule, c net.Conn, st *stats) {
 			r = bufio.NewReaderSize(c, 16<<10)
 		}
 		sent := time.Now()
+		if measured && sent.Sub(rel.released) > lateThreshold {
+			st.queuedSends++
+		}
 		c.SetDeadline(sent.Add(cfg.timeout))
 		resp, kind := exchange(c, r, cfg)
 		end := time.Now()
@@ -229,13 +260,7 @@ func worker(cfg config, s *schedule, c net.Conn, st *stats) {
 			continue
 		}
 		if measured {
-			// From the due time, or from the send when the early slack sent it before that: the
-			// earlier of the two, so a latency is never under-counted.
-			from := due
-			if sent.Before(due) {
-				from = sent
-			}
-			st.latency.RecordValue(max(end.Sub(from).Microseconds(), 1))
+			st.latency.RecordValue(max(end.Sub(s.due(rel.i)).Microseconds(), 1))
 			st.service.RecordValue(max(end.Sub(sent).Microseconds(), 1))
 			st.measured++
 			st.statuses[resp.status]++
