@@ -82,9 +82,11 @@ cleanup() {
   stop_pid "$opa_pid" opa
   stop_pid "$upstream_pid" upstream
   if [ -d "$tmp" ]; then
-    mkdir -p "$logs_out"
+    # The logs, and the report's input (python3 bench/lib/run_report.py DIR/report-input OUT.json).
+    mkdir -p "$logs_out/report-input"
     cp -r "$tmp"/logs/. "$logs_out"/ 2>/dev/null || true
-    cp -r "$tmp"/latency "$logs_out"/ 2>/dev/null || true
+    cp -r "$tmp"/latency "$tmp"/*.tsv "$tmp"/*.txt "$logs_out/report-input/" 2>/dev/null || true
+    rm -f "$logs_out/report-input/top.txt" "$logs_out/report-input/one.tsv"
   fi
   finish_run "$rc"
 }

@@ -181,6 +181,12 @@ def main():
         p(f"{r['scenario']:<18} {r['method']:<6} {r['rps_median']:>9.0f}  {rounds:<26} "
           f"{fmt(r['x_nginx'], '8.2f'):>8} {fmt(r['x_nginx_opa'], '12.2f'):>12} {r['errors']:>7.0f} {hit:>10}")
 
+    cached = [r for r in max_rows if r["method"] == "GET" and (r["decision_cache_hit_ratio"] or 0) > 0.5]
+    if cached:
+        p("note: " + ", ".join(f"{r['scenario']} answered {100 * r['decision_cache_hit_ratio']:.0f} %" for r in cached)
+          + " of its GET decisions from its decision cache (read-only allows are cacheable); nginx+opa asks OPA"
+          " every time. PATCH is evaluated every time by all. DECISION_CACHE=off compares GETs like for like.")
+
     p(f"\nLatency at fixed rates (GET; bench/loadgen, {meta['connections']} connections, open loop: from the "
       f"intended send time; {meta['latency_duration']} after {meta['latency_warmup']} warm-up); "
       "+ = added over direct at the same rate")
