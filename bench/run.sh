@@ -9,7 +9,7 @@
 # Knobs (environment):
 #   ROUNDS=3 DURATION=8s WARMUP=8s PATCH_WARMUP=3s THREADS=1 CONNECTIONS=32   (wrk, max throughput)
 #   RATES="1000 2000 80%" LATENCY_DURATION=$DURATION LATENCY_WARMUP=2s        (loadgen; N% = of the
-#                                                                              scenario's median max)
+#                                                                              scenario's median max; "" = none)
 #   SCENARIOS="direct nginx nginx+opa countersign-opa countersign-wasm"      (a subset, any order)
 #   UPSTREAM_PORT=19201 PROXY_PORT=19210 ADMIN_PORT=19211 NGINX_PORT=19212 OPA_PORT=19213
 #   DECISION_CACHE=on|off   Countersign's decision cache: on = as shipped (10,000 entries), off = every
@@ -23,7 +23,7 @@ WARMUP="${WARMUP:-8s}"             # after each start: JIT (Countersign), pools,
 PATCH_WARMUP="${PATCH_WARMUP:-3s}" # the PATCH path on an already warm process
 THREADS="${THREADS:-1}"
 CONNECTIONS="${CONNECTIONS:-32}"
-RATES="${RATES:-1000 2000 80%}"
+RATES="${RATES-1000 2000 80%}" # empty: no fixed-rate runs
 LATENCY_DURATION="${LATENCY_DURATION:-$DURATION}"
 LATENCY_WARMUP="${LATENCY_WARMUP:-2s}"
 SCENARIOS="${SCENARIOS:-direct nginx nginx+opa countersign-opa countersign-wasm}"

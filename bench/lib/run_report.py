@@ -135,20 +135,25 @@ def targets(by_max, latency_rows):
         line(f"{cs} max throughput >= 3x nginx+opa",
              None if not peer else mine["rps_median"] >= 3 * peer["rps_median"],
              "needs nginx+opa" if not peer else f"{mine['rps_median'] / peer['rps_median']:.2f}x")
-        at2k = lat.get((cs, "2000"))
+        # A latency measured while the generator could not keep its own schedule includes the
+        # generator's lateness: no verdict then, only the numbers.
+        at2k, direct2k = lat.get((cs, "2000")), lat.get(("direct", "2000"))
+        what = f"{cs} added p99 <= 0.3 ms at 2k rps"
         if at2k is None or "added_p99_ms" not in at2k:
-            line(f"{cs} added p99 <= 0.3 ms at 2k rps", None, "needs direct and this scenario at 2000 req/s")
+            line(what, None, "needs direct and this scenario at 2000 req/s")
         else:
-            line(f"{cs} added p99 <= 0.3 ms at 2k rps", at2k["added_p99_ms"] <= 0.3,
-                 f"{at2k['added_p99_ms']:+.3f} ms", "load generator behind schedule" if at2k["behind"] else "")
+            late = [r["scenario"] for r in (at2k, direct2k) if r["generator_behind"]]
+            line(what, None if late else at2k["added_p99_ms"] <= 0.3, f"{at2k['added_p99_ms']:+.3f} ms",
+                 "load generator behind schedule: " + ", ".join(late) if late else "")
         mine80, nginx80 = lat.get((cs, pct_label)), lat.get(("nginx", pct_label))
+        what = f"{cs} p99 at {pct_label} of max <= 2x nginx's"
         if mine80 is None or nginx80 is None:
-            line(f"{cs} p99 at {pct_label} of max <= 2x nginx's", None, f"needs nginx and this scenario at {pct_label}")
+            line(what, None, f"needs nginx and this scenario at {pct_label}")
         else:
-            behind = [r["scenario"] for r in (mine80, nginx80) if r["behind"]]
-            line(f"{cs} p99 at {pct_label} of max <= 2x nginx's", mine80["p99_ms"] <= 2 * nginx80["p99_ms"],
+            late = [r["scenario"] for r in (mine80, nginx80) if r["generator_behind"]]
+            line(what, None if late else mine80["p99_ms"] <= 2 * nginx80["p99_ms"],
                  f"{mine80['p99_ms']:.3f} ms vs nginx {nginx80['p99_ms']:.3f} ms",
-                 "behind schedule: " + ", ".join(behind) if behind else "")
+                 "load generator behind schedule: " + ", ".join(late) if late else "")
     return out
 
 
