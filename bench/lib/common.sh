@@ -102,7 +102,7 @@ build_upstream() {
 # Builds the proxy when proxy/target has no build (a fresh clone).
 build_proxy_if_missing() {
   if [ ! -d "$root/proxy/target/lib" ] || [ ! -d "$root/proxy/target/classes" ]; then
-    log "building the proxy (mvn package -DskipTests)"
+    log "building the proxy (mvn -B -q package -DskipTests -DskipITs)"
     (cd "$root" && mvn -B -q package -DskipTests -DskipITs)
   fi
 }
