@@ -63,27 +63,11 @@ die() { log "FAIL: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------- cleanup
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/countersign-approvals-bench.XXXXXX")"
+source "$bench/lib/common.sh"
+source "$bench/lib/snapshot.sh"
 upstream_pid=""
 proxy_pid=""
 sync_pid=""
-
-# Stops one process we started, and its process group (the proxy's managed OPA lives there).
-stop_pid() {
-  local pid="$1" name="$2" i
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_DEADLINE_S * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) did not stop in ${STOP_DEADLINE_S}s; killing its process group"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -96,18 +80,9 @@ cleanup() {
     cp "$tmp"/*.log "$tmp"/*.yaml "$tmp"/*.txt "$logs_out"/ 2>/dev/null || true
     rm -f "$logs_out/approvers.yaml"   # holds a token hash; nothing secret, but nothing useful
   fi
-  if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "kept $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-  log "total runtime $(($(date +%s) - t_start))s (exit $rc)"
-  exit "$rc"
+  finish_run "$rc"
 }
-trap cleanup EXIT
-trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
-trap 'exit 130' INT
-trap 'exit 143' TERM
+install_traps
 
 # ---------------------------------------------------------------------------------------- tools
 command -v curl >/dev/null || die "curl is needed"
@@ -136,15 +111,11 @@ if [ ! -d "$root/proxy/target/lib" ] || [ ! -d "$root/proxy/target/classes" ]; t
 fi
 
 # Run from a private copy of the built proxy (a concurrent `mvn package` rewrites proxy/target).
-source "$root/bench/lib/snapshot.sh"
-snapshot_proxy
+snapshot_proxy_at_head
 # The policy too: the run judges with the rego/ of this moment, whatever is edited meanwhile.
 cp -r "$root/rego" "$tmp/rego"
 rego_rev=$( (cd "$tmp/rego" && find . -type f \( -name '*.rego' ! -name '*_test.rego' -o -name 'data.json' \) -print0 \
   | sort -z | xargs -0 cat) | sha256sum | cut -c1-12)
-commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
-dirty=$([ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ] && echo true || echo false)
-log "proxy snapshot: $tmp/proxy-snapshot (HEAD ${commit:0:7}, uncommitted changes: $dirty)"
 
 log "building the Go hold client and upstream (standard library only)"
 gobuild() { (cd "$1" && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=0 go build -o "$2" .); }
@@ -152,29 +123,7 @@ gobuild "$bench/approvals" "$tmp/holdclient"
 gobuild "$bench/upstream" "$tmp/upstream"
 hc="$tmp/holdclient"
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$UPSTREAM_PORT" "$PROXY_PORT" "$ADMIN_PORT"; do
-  port_busy "$p" && die "port $p is in use (set UPSTREAM_PORT / PROXY_PORT / ADMIN_PORT)"
-done
-
-# Waits until URL answers EXPECT (or anything, when EXPECT is empty) while PID lives.
-wait_http() {
-  local url="$1" pid="$2" deadline_s="$3" name="$4" logf="$5" expect="${6:-}" end code
-  end=$(($(date +%s) + deadline_s))
-  while (($(date +%s) < end)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 30 "$logf" >&2 || true
-      die "$name exited before it was ready (log: $logf)"
-    fi
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true)
-    if [ -n "$code" ] && [ "$code" != 000 ] && { [ -z "$expect" ] || [ "$code" = "$expect" ]; }; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  tail -n 30 "$logf" >&2 || true
-  die "$name not ready within ${deadline_s}s (log: $logf)"
-}
+require_free_ports UPSTREAM_PORT="$UPSTREAM_PORT" PROXY_PORT="$PROXY_PORT" ADMIN_PORT="$ADMIN_PORT"
 
 # ---------------------------------------------------------------------------------------- config
 token="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"

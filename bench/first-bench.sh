@@ -34,41 +34,13 @@ die() { log "FAIL: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------- cleanup
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/countersign-bench.XXXXXX")"
-# The bench measures the proxy, not budgets: a copy of rego/ whose spend limits a bench run cannot
-# reach (the real catalog gives sales-assistant 1,000 paid actions a day, spent in a second).
-cp -r "$root/rego" "$tmp/rego"
-python3 - "$tmp/rego/countersign/catalog/data.json" <<'PYEDIT'
-import json, sys
-path = sys.argv[1]
-catalog = json.load(open(path))
-for holder in list(catalog.get("agents", {}).values()) + list(catalog.get("workflows", {}).values()):
-    for limit in holder.get("spend_limits", []):
-        limit["limit"] = 10**12
-json.dump(catalog, open(path, "w"), indent=2)
-PYEDIT
+source "$bench/lib/common.sh"
+source "$bench/lib/snapshot.sh"
+copy_rego_without_spend_limits
 shm=""
 upstream_pid=""
 proxy_pid=""
 sampler_pid=""
-
-# Stops one process we started (and its process group: the proxy's managed OPA lives there).
-stop_pid() {
-  local pid="$1" name="$2" i
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_DEADLINE_S * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) did not stop in ${STOP_DEADLINE_S}s; killing its process group"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  # Anything left in its group (e.g. an orphaned managed OPA) goes too.
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -80,19 +52,12 @@ cleanup() {
     mkdir -p "$logs_out"
     cp "$tmp"/*.log "$tmp"/*.yaml "$logs_out"/ 2>/dev/null || true
   fi
-  if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "kept $tmp ${shm:+and $shm}"
-  else
-    rm -rf "$tmp"
-    [ -n "$shm" ] && rm -rf "$shm"
+  if [ -n "$shm" ]; then
+    if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $shm"; else rm -rf "$shm"; fi
   fi
-  log "total runtime $(($(date +%s) - t_start))s (exit $rc)"
-  exit "$rc"
+  finish_run "$rc"
 }
-trap cleanup EXIT
-trap 'log "error: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
-trap 'exit 130' INT
-trap 'exit 143' TERM
+install_traps
 
 # ---------------------------------------------------------------------------------------- tools
 log "installing tools (idempotent): opa, wrk"
@@ -103,45 +68,16 @@ command -v wrk >/dev/null || die "wrk is not installed"
 command -v curl >/dev/null || die "curl is needed for readiness checks"
 command -v go >/dev/null || die "go is needed to build bench/upstream"
 
-if [ ! -d "$root/proxy/target/lib" ] || [ ! -d "$root/proxy/target/classes" ]; then
-  log "building the proxy (mvn package -DskipTests)"
-  (cd "$root" && mvn -B -q package -DskipTests)
-fi
+build_proxy_if_missing
 
 # Run from a private copy of the built proxy, so a concurrent `mvn package` in the working tree
 # (which deletes and rewrites proxy/target) cannot pull classes out from under a running bench.
-source "$root/bench/lib/snapshot.sh"
-snapshot_proxy
-commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
-dirty=$([ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ] && echo true || echo false)
-log "proxy snapshot: $tmp/proxy-snapshot (HEAD ${commit:0:7}, uncommitted changes: $dirty)"
+snapshot_proxy_at_head
 
 log "building the Go upstream"
-mkdir -p "$bench/.build" "$results"
-(cd "$bench/upstream" && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=0 \
-  go build -o "$bench/.build/upstream" .)
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port_busy "$UPSTREAM_PORT" && die "port $UPSTREAM_PORT is in use (set UPSTREAM_PORT)"
-port_busy "$PROXY_PORT" && die "port $PROXY_PORT is in use (set PROXY_PORT)"
-port_busy "$ADMIN_PORT" && die "port $ADMIN_PORT is in use (set ADMIN_PORT)"
-
-# Waits until URL answers anything over HTTP, PID stays alive, within DEADLINE seconds.
-wait_http() {
-  local url="$1" pid="$2" deadline_s="$3" name="$4" logf="$5" end code
-  end=$(($(date +%s) + deadline_s))
-  while (($(date +%s) < end)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 30 "$logf" >&2 || true
-      die "$name exited before it was ready (log: $logf)"
-    fi
-    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$url" || true)
-    if [ -n "$code" ] && [ "$code" != 000 ]; then return 0; fi
-    sleep 0.2
-  done
-  tail -n 30 "$logf" >&2 || true
-  die "$name not ready within ${deadline_s}s (log: $logf)"
-}
+mkdir -p "$results"
+build_upstream
+require_free_ports UPSTREAM_PORT="$UPSTREAM_PORT" PROXY_PORT="$PROXY_PORT" ADMIN_PORT="$ADMIN_PORT"
 
 # ---------------------------------------------------------------------------------------- upstream
 upstream_url="http://127.0.0.1:$UPSTREAM_PORT"
@@ -154,32 +90,6 @@ log "upstream ready at $upstream_url (pid $upstream_pid)"
 tsv="$tmp/results.tsv"   # scenario engine ledger method  + the 13 fields from bench.lua
 : >"$tsv"
 failures=()
-
-# Other work on this machine (a build, tests) skews the numbers. A sampler takes one `top`
-# snapshot (1 s) in the middle of each measured run; processes other than ours using >= 15% CPU
-# are reported with the results.
-noisy=()
-start_sampler() {
-  local secs="${DURATION%s}"
-  [[ "$secs" =~ ^[0-9]+$ ]] || secs=4
-  ( sleep $((secs / 2)); timeout 10 top -b -n2 -d1 -w 200 >"$tmp/top.txt" 2>/dev/null ) &
-  sampler_pid=$!
-}
-finish_sampler() {
-  local scenario="$1" ours others
-  wait "$sampler_pid" 2>/dev/null || true
-  ours=" ${upstream_pid:-0} ${proxy_pid:-0} "
-  if [ -n "$proxy_pid" ]; then   # its managed OPA
-    ours+="$( { pgrep -P "$proxy_pid" 2>/dev/null || true; } | tr '\n' ' ') "
-  fi
-  others=$( { awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/' "$tmp/top.txt" 2>/dev/null || true; } \
-    | awk -v ours="$ours" '$9 + 0 >= 15 && index(ours, " " $1 " ") == 0 && $12 != "wrk" && $12 != "top" \
-      {printf "%s(pid %s, %s%% CPU) ", $12, $1, $9}')
-  if [ -n "$others" ]; then
-    log "WARNING: other busy processes during '$scenario': $others- numbers are skewed"
-    noisy+=("$scenario: $others")
-  fi
-}
 
 # run_wrk SCENARIO ENGINE LEDGER METHOD URL: warm-up, then the measured run.
 run_wrk() {
@@ -203,28 +113,13 @@ run_wrk() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$bench/wrk/bench.lua" "$url" \
     | tee -a "$tmp/wrk.log" | grep -E 'Requests/sec|Non-2xx|Socket errors' >&2 \
     || die "$scenario: wrk failed (see $tmp/wrk.log)"
-  finish_sampler "$scenario"
+  finish_sampler "$scenario" "$upstream_pid" "$proxy_pid"
   [ -s "$out" ] || die "$scenario: wrk produced no result"
   errs=$(awk -F'\t' '{print $9+$10+$11+$12+$13}' "$out")
   if [ "$errs" != 0 ]; then
     failures+=("$scenario: $(awk -F'\t' '{printf "connect=%d read=%d write=%d timeout=%d non2xx=%d statuses=%s first_non_2xx=%s", $9,$10,$11,$12,$13,$14,$15}' "$out")")
   fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$engine" "$ledger" "$method" "$(cat "$out")" >>"$tsv"
-}
-
-# check_once METHOD URL: one request must answer 2xx (fails fast on a wrong config or policy).
-check_once() {
-  local method="$1" url="$2" code
-  if [ "$method" = PATCH ]; then
-    code=$(curl -s -o "$tmp/check.body" -m 5 -w '%{http_code}' -X PATCH \
-      -H 'Content-Type: application/json' --data '{"discount_pct": 10}' "$url" || true)
-  else
-    code=$(curl -s -o "$tmp/check.body" -m 5 -w '%{http_code}' "$url" || true)
-  fi
-  case "$code" in
-    2*) ;;
-    *) die "$method $url answered '$code': $(head -c 400 "$tmp/check.body" 2>/dev/null)" ;;
-  esac
 }
 
 proxy_stats="$tmp/proxy-stats.tsv"   # scenario-prefix rss_kb ledger_kb
@@ -236,27 +131,7 @@ with_proxy() {
   local name="countersign-$engine-$kind" cfg="$tmp/countersign-$engine-$kind.yaml"
   local logf="$tmp/countersign-$engine-$kind.log" t0 m rss
   mkdir -p "$tmp/jtmp-$engine-$kind"
-  cat >"$cfg" <<EOF
-# written by bench/first-bench.sh
-agent_id: sales-assistant
-listen:
-  agent: 127.0.0.1:$PROXY_PORT
-  admin: 127.0.0.1:$ADMIN_PORT
-policy:
-  engine: $engine
-  opa_binary: $opa
-  rego_dir: $tmp/rego
-ledger:
-  dir: $ldir
-routes:
-  - name: crm
-    prefix: /crm
-    upstream: $upstream_url
-    credential:
-      header: Authorization
-      value_prefix: "Bearer "
-      from_env: BENCH_TOKEN
-EOF
+  write_countersign_config "$cfg" "$engine" "$ldir" "$PROXY_PORT" "$ADMIN_PORT" "$upstream_url"
   t0=$(date +%s%N)
   BENCH_TOKEN="bench-token-not-a-secret" \
     COUNTERSIGN_JAVA_OPTS="-Djava.io.tmpdir=$tmp/jtmp-$engine-$kind ${COUNTERSIGN_JAVA_OPTS:-}" \
@@ -265,7 +140,7 @@ EOF
   wait_http "http://127.0.0.1:$PROXY_PORT/" "$proxy_pid" "$READY_DEADLINE_S" "$name" "$logf"
   log "$name ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms (pid $proxy_pid, ledger $ldir)"
   for m in "$@"; do
-    check_once "$m" "http://127.0.0.1:$PROXY_PORT/crm/v3/deals/42"
+    expect_status "$m" "http://127.0.0.1:$PROXY_PORT/crm/v3/deals/42" '2*'
     run_wrk "$engine $m ($kind ledger)" "$engine" "$kind" "$m" "http://127.0.0.1:$PROXY_PORT/crm/v3/deals/42"
   done
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$proxy_pid/status" 2>/dev/null || echo 0)
@@ -277,7 +152,7 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------- scenarios
-check_once GET "$upstream_url/v3/deals/42"
+expect_status GET "$upstream_url/v3/deals/42" '2*'
 run_wrk "direct GET" direct none GET "$upstream_url/v3/deals/42"
 
 with_proxy opa disk "$tmp/ledger-opa" GET PATCH

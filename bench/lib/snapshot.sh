@@ -1,6 +1,7 @@
 # Sourced by the bench scripts: copy a stable build of the proxy before running it, because other
 # sessions may rebuild proxy/target while a benchmark runs. Needs: $root (the repo), $tmp (a private
-# folder), log and die. Sets: $countersign (the launcher inside the copy).
+# folder), log and die. Sets: $countersign (the launcher inside the copy); snapshot_proxy_at_head
+# also $commit and $dirty.
 
 fingerprint() {
   (cd "$root/proxy/target" && find classes lib -type f -printf '%P %s %T@\n' 2>/dev/null | sort | md5sum)
@@ -26,4 +27,13 @@ snapshot_proxy() {
     log "proxy/target is changing (a build is running?); retrying the snapshot"
   done
   die "could not copy a stable build from $root/proxy/target within 90 tries"
+}
+
+# snapshot_proxy, then notes what was copied: $commit is HEAD at that moment, $dirty (true/false)
+# whether the working tree had uncommitted changes.
+snapshot_proxy_at_head() {
+  snapshot_proxy
+  commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+  dirty=$([ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ] && echo true || echo false)
+  log "proxy snapshot: $tmp/proxy-snapshot (HEAD ${commit:0:7}, uncommitted changes: $dirty)"
 }
