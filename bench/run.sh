@@ -7,7 +7,9 @@
 #   bench/run.sh
 #
 # Knobs (environment):
-#   ROUNDS=3 DURATION=8s WARMUP=8s PATCH_WARMUP=3s THREADS=1 CONNECTIONS=32   (wrk, max throughput)
+#   ROUNDS=3 DURATION=8s WARMUP=8s JVM_WARMUP=20s PATCH_WARMUP=3s THREADS=1 CONNECTIONS=32  (wrk, max
+#   throughput; JVM_WARMUP is the GET warm-up of the countersign-* scenarios)
+#   JMH=1   then run bench/jmh.sh (the microbenchmarks, ~3 min); JMH=0 skips it
 #   RATES="1000 2000 80%" LATENCY_DURATION=$DURATION LATENCY_WARMUP=2s        (loadgen; N% = of the
 #                                                                              scenario's median max; "" = none)
 #   SCENARIOS="direct nginx nginx+opa countersign-opa countersign-wasm"      (a subset, any order)
@@ -19,7 +21,9 @@ set -Eeuo pipefail
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-8s}"
-WARMUP="${WARMUP:-8s}"             # after each start: JIT (Countersign), pools, page cache
+WARMUP="${WARMUP:-8s}"             # after each start: pools, page cache
+JVM_WARMUP="${JVM_WARMUP:-20s}"    # the same for Countersign: the JIT is still compiling after 8-10 s
+JMH="${JMH:-1}"                    # 1: then the JMH microbenchmarks (bench/jmh.sh, ~3 min)
 PATCH_WARMUP="${PATCH_WARMUP:-3s}" # the PATCH path on an already warm process
 THREADS="${THREADS:-1}"
 CONNECTIONS="${CONNECTIONS:-32}"
@@ -386,7 +390,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   for ((k = 0; k < ${#order[@]}; k++)); do
     name="${order[$(((k + round - 1) % ${#order[@]}))]}"
     start_scenario "$name"
-    max_rps "$round" "$name" GET "$get_url" "$WARMUP"
+    max_rps "$round" "$name" GET "$get_url" "$([[ "$name" == countersign-* ]] && echo "$JVM_WARMUP" || echo "$WARMUP")"
     [ -z "$patch_url" ] || max_rps "$round" "$name" PATCH "$patch_url" "$PATCH_WARMUP"
     ((round < ROUNDS)) || fixed_rates "$name" "$get_url"
     stop_scenario "$round" "$name"
@@ -405,8 +409,8 @@ printf '%s\n' "${noisy[@]}" >"$tmp/noisy.txt"
   printf 'opa\t%s\n' "$("$opa" version | awk '/^Version:/ {print $2}')"
   wants_nginx && printf 'nginx\t%s\n' "$(nginx -v 2>&1 | sed 's/.*\///')"
   wants_nginx && printf 'njs\t%s\n' "$(dpkg-query -W -f '${Version}' libnginx-mod-http-js 2>/dev/null || echo unknown)"
-  printf 'rounds\t%s\nduration\t%s\nwarmup\t%s\npatch_warmup\t%s\nthreads\t%s\nconnections\t%s\n' \
-    "$ROUNDS" "$DURATION" "$WARMUP" "$PATCH_WARMUP" "$THREADS" "$CONNECTIONS"
+  printf 'rounds\t%s\nduration\t%s\nwarmup\t%s\njvm_warmup\t%s\npatch_warmup\t%s\nthreads\t%s\nconnections\t%s\n' \
+    "$ROUNDS" "$DURATION" "$WARMUP" "$JVM_WARMUP" "$PATCH_WARMUP" "$THREADS" "$CONNECTIONS"
   printf 'decision_cache\t%s\n' "$DECISION_CACHE"
   printf 'rates\t%s\nlatency_duration\t%s\nlatency_warmup\t%s\nscenarios\t%s\n' \
     "$RATES" "$LATENCY_DURATION" "$LATENCY_WARMUP" "$SCENARIOS"
@@ -416,4 +420,8 @@ rc=0
 python3 "$bench/lib/run_report.py" "$tmp" "$json_out" | tee "$tmp/logs/table.txt" || rc=$?
 echo "results: $json_out (logs: $logs_out/)"
 ((rc == 0)) || die "errors during the run (listed above)"
-log "ok"
+if [ "$JMH" = 1 ]; then
+  log "JMH microbenchmarks (bench/jmh.sh; JMH=0 skips them)"
+  "$bench/jmh.sh" || die "bench/jmh.sh failed"
+fi
+log "ok (wall time $(($(date +%s) - t_start)) s)"

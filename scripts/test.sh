@@ -29,5 +29,8 @@ bash scripts/install-tools.sh helm
 # -count=1: the chart files are read by helm, not by the test binary, so Go's cache can't see them
 (cd helm/tests && go test -count=1 ./...)
 
+echo "== bench: the load generator's own tests ==" >&2
+(cd bench/loadgen && go test -count=1 ./...)
+
 echo "== java: mvn verify (unit + integration tests) ==" >&2
 mvn -B verify "$@"

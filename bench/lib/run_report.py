@@ -176,7 +176,8 @@ def main():
 
     p = print
     p(f"\nMax throughput: wrk -t{meta['threads']} -c{meta['connections']}, {meta['duration']} measured after "
-      f"{meta['warmup']} warm-up (PATCH: {meta['patch_warmup']}), {meta['rounds']} interleaved round(s), median")
+      f"{meta['warmup']} warm-up (Countersign: {meta.get('jvm_warmup', meta['warmup'])}; PATCH: "
+      f"{meta['patch_warmup']}), {meta['rounds']} interleaved round(s), median")
     p(f"{'scenario':<18} {'method':<6} {'req/s':>9}  {'rounds':<26} {'x nginx':>8} {'x nginx+opa':>12} "
       f"{'errors':>7} {'cache hits':>10}")
     for r in max_rows:
