@@ -76,8 +76,13 @@ final class HashChain {
    * @return the new seal, 64 lower-case hex digits in ASCII (the next event's {@code prev})
    */
   byte[] seal(byte[] unsealed, long seq, byte[] prev, LineBuffer line) {
+    return seal(unsealed, unsealed.length, seq, prev, line);
+  }
+
+  /** As {@link #seal(byte[], long, byte[], LineBuffer)}, for the first {@code length} bytes. */
+  byte[] seal(byte[] unsealed, int length, long seq, byte[] prev, LineBuffer line) {
     line.clear();
-    line.append(unsealed, 0, unsealed.length - 1);
+    line.append(unsealed, 0, length - 1);
     line.appendAscii(SEQ_MEMBER).appendDecimal(seq).appendAscii(PREV_MEMBER);
     line.append(prev, 0, prev.length).append((byte) '"');
     byte[] raw;

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -76,13 +75,19 @@ public final class LedgerEventCodec {
    * bytes because that is what the journal stores.
    */
   static byte[] toUtf8(LedgerEvent event, List<String> redacted) {
-    ByteArrayBuilder out = new ByteArrayBuilder(1024);
-    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+    LineBuffer out = new LineBuffer(1024);
+    toUtf8(event, redacted, out);
+    return out.toByteArray();
+  }
+
+  /** As {@link #toUtf8(LedgerEvent, List)}, into {@code out} (cleared first), with no copy. */
+  static void toUtf8(LedgerEvent event, List<String> redacted, LineBuffer out) {
+    out.clear();
+    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out.asOutputStream(), JsonEncoding.UTF8)) {
       write(g, null, event, redacted);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode ledger event " + event.exchangeId(), e);
     }
-    return out.toByteArray();
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.countersign.ledger;
 
+import java.io.OutputStream;
 import java.util.Arrays;
 
 /**
@@ -77,6 +78,26 @@ final class LineBuffer {
       }
     }
     return false;
+  }
+
+  /** The size of the backing array. */
+  int capacity() {
+    return bytes.length;
+  }
+
+  /** An output stream that appends to this buffer (for an encoder writing into it). */
+  OutputStream asOutputStream() {
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        append((byte) b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        append(b, off, len);
+      }
+    };
   }
 
   /** A copy of the content. */
