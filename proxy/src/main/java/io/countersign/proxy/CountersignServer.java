@@ -194,7 +194,6 @@ public final class CountersignServer implements AutoCloseable {
           .group(group)
           .channel(transport.serverChannel())
           .option(ChannelOption.SO_BACKLOG, 1024)
-          .childOption(ChannelOption.AUTO_READ, false)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childHandler(new AgentChannelInitializer(config.limits(), services))
           .bind(config.agentListen())

@@ -55,4 +55,64 @@ class KeepAliveIT {
       assertTrue(responses.contains("agents may not delete deals"));
     }
   }
+
+  @Test
+  void aConnectionPausedForPipelinedRequestsIsReadAgainOnceTheyAreAnswered(@TempDir Path tmp)
+      throws Exception {
+    try (LoopbackUpstream upstream = new LoopbackUpstream();
+        ProxyFixture proxy = ProxyFixture.start(Engine.WASM, upstream, tmp)) {
+      try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
+        s.setSoTimeout(20_000);
+        String three = "GET /crm/v3/deals/1 HTTP/1.1\r\nHost: p\r\n\r\n".repeat(3);
+        s.getOutputStream().write(three.getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        InputStream in = s.getInputStream();
+        StringBuilder seen = new StringBuilder();
+        while (count(seen.toString()) < 3) { // bounded by the socket timeout
+          int b = in.read();
+          assertTrue(b >= 0, "closed early: " + seen);
+          seen.append((char) b);
+        }
+        s.getOutputStream().write("GET /crm/v3/deals/2 HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n"
+            .getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        ByteArrayOutputStream rest = new ByteArrayOutputStream();
+        in.transferTo(rest);
+        assertEquals(4, count(seen + rest.toString(StandardCharsets.UTF_8)), seen + rest.toString());
+      }
+      assertEquals(4, upstream.received().size());
+    }
+  }
+
+  @Test
+  void anAgentPipeliningPastTheBoundIsDisconnected(@TempDir Path tmp) throws Exception {
+    try (LoopbackUpstream upstream = new LoopbackUpstream();
+        ProxyFixture proxy = ProxyFixture.start(Engine.WASM, upstream, tmp)) {
+      int sent = 40; // ProxyFixture.limits(): max_pipelined 8
+      String burst = "GET /crm/v3/deals/1 HTTP/1.1\r\nHost: p\r\n\r\n".repeat(sent);
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
+        s.setSoTimeout(20_000);
+        s.getOutputStream().write(burst.getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        try {
+          s.getInputStream().transferTo(all); // ends when the proxy closes
+        } catch (java.net.SocketException reset) {
+          // a close with unread bytes is a reset: the connection ended all the same
+        }
+      }
+      int answered = count(all.toString(StandardCharsets.UTF_8));
+      assertTrue(answered < sent, answered + " answers");
+      assertTrue(upstream.received().size() <= 9, upstream.received().size() + " forwarded");
+    }
+  }
+
+  private static int count(String responses) {
+    Matcher m = Pattern.compile("HTTP/1.1 200").matcher(responses);
+    int n = 0;
+    while (m.find()) {
+      n++;
+    }
+    return n;
+  }
 }

@@ -42,8 +42,10 @@ import org.slf4j.event.Level;
  * Runs each agent request through the exchange: canonicalize, decide, record the intent, then
  * forward, deny or hold for approval, and record the outcome before answering. One instance per
  * connection; every method runs on the connection's event loop (asynchronous results hop back to
- * it), so its fields need no locks. Requests are answered in order; while one is in flight the
- * channel is not read (auto-read is off), bounding what a fast agent can queue.
+ * it), so its fields need no locks. Requests are answered in order. Reading stays on while the
+ * agent sends one request at a time (turning it off and on around every exchange cost two
+ * epoll_ctl calls per request); a request that arrives while one is in flight is queued and reading
+ * pauses until the queue is empty again, which bounds what a fast agent can queue.
  */
 final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(AgentExchangeHandler.class);
@@ -69,7 +71,9 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    ctx.read();
+    if (!ctx.channel().config().isAutoRead()) {
+      ctx.read();
+    }
     ctx.fireChannelActive();
   }
 
@@ -87,6 +91,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       waiting.add(msg);
+      pauseReading();
       return;
     }
     start(msg);
@@ -94,8 +99,15 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (!busy && !closing) {
+    if (!busy && !closing && !ctx.channel().config().isAutoRead()) {
       ctx.read();
+    }
+  }
+
+  /** Pipelined requests are waiting: read no more until they are answered. */
+  private void pauseReading() {
+    if (ctx.channel().config().isAutoRead()) {
+      ctx.channel().config().setAutoRead(false);
     }
   }
 
@@ -523,7 +535,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     if (next != null) {
       start(next);
     } else if (!closing) {
-      ctx.read();
+      ctx.channel().config().setAutoRead(true); // reads, if reading was paused
     }
   }
 
