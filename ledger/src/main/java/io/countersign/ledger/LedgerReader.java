@@ -74,17 +74,7 @@ public final class LedgerReader implements AutoCloseable {
     Objects.requireNonNull(onEvent, "onEvent");
     Objects.requireNonNull(onSkipped, "onSkipped");
     tailer.toStart();
-    long events = 0;
-    long skipped = 0;
-    int r;
-    while ((r = readOne(onEvent, onSkipped)) != NOTHING) {
-      if (r == EVENT) {
-        events++;
-      } else {
-        skipped++;
-      }
-    }
-    return new Counts(events, skipped);
+    return read(false, onEvent, onSkipped, () -> false);
   }
 
   /**
@@ -109,24 +99,7 @@ public final class LedgerReader implements AutoCloseable {
     } else {
       tailer.toEnd();
     }
-    long events = 0;
-    long skipped = 0;
-    long park = MIN_PARK_NANOS;
-    while (!stop.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
-      int r = readOne(onEvent, onSkipped);
-      if (r == NOTHING) {
-        LockSupport.parkNanos(park);
-        park = Math.min(park * 2, MAX_PARK_NANOS);
-        continue;
-      }
-      park = MIN_PARK_NANOS;
-      if (r == EVENT) {
-        events++;
-      } else {
-        skipped++;
-      }
-    }
-    return new Counts(events, skipped);
+    return read(true, onEvent, onSkipped, stop);
   }
 
   /** One document as stored: its index and text, or why it has no text. */
@@ -173,10 +146,23 @@ public final class LedgerReader implements AutoCloseable {
       Consumer<SkippedDocument> onSkipped,
       BooleanSupplier stop) {
     position(afterIndex);
+    return read(follow, onEvent, onSkipped, stop);
+  }
+
+  /**
+   * Reads from where the tailer stands to the current end or, with {@code follow}, on as new
+   * documents come (parking a short, growing time while there are none), until {@code stop} says so
+   * or, when following, the thread is interrupted.
+   */
+  private Counts read(
+      boolean follow,
+      Consumer<RecordedEvent> onEvent,
+      Consumer<SkippedDocument> onSkipped,
+      BooleanSupplier stop) {
     long events = 0;
     long skipped = 0;
     long park = MIN_PARK_NANOS;
-    while (!stop.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
+    while (!stop.getAsBoolean() && !(follow && Thread.currentThread().isInterrupted())) {
       int r = readOne(onEvent, onSkipped);
       if (r == NOTHING) {
         if (!follow) {
