@@ -199,7 +199,7 @@ public final class ChronicleLedger implements Ledger {
 
   @Override
   public boolean isWritable() {
-    return !closed && lastWriteSucceeded && started.isDone() && !started.isCompletedExceptionally();
+    return !closed && lastWriteSucceeded; // a ledger exists only once open() has succeeded
   }
 
   /**

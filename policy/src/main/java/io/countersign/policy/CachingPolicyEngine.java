@@ -3,6 +3,7 @@ package io.countersign.policy;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -68,10 +69,7 @@ public final class CachingPolicyEngine implements PolicyEngine {
       k.append(r.query().size()).append('q');
       r.query().forEach((name, values) -> {
         field(k, name);
-        k.append(values == null ? -1 : values.size()).append('v');
-        if (values != null) {
-          values.forEach(v -> field(k, v));
-        }
+        fields(k, values);
       });
     }
     if (r.headers() == null) {
@@ -104,13 +102,17 @@ public final class CachingPolicyEngine implements PolicyEngine {
     field(k, c.account());
     field(k, c.tool());
     field(k, c.promptRef());
-    if (c.contextRefs() == null) {
+    fields(k, c.contextRefs());
+    return k.toString();
+  }
+
+  private static void fields(StringBuilder k, List<String> values) {
+    if (values == null) {
       k.append('-');
     } else {
-      k.append(c.contextRefs().size()).append('r');
-      c.contextRefs().forEach(ref -> field(k, ref));
+      k.append(values.size()).append('v');
+      values.forEach(v -> field(k, v));
     }
-    return k.toString();
   }
 
   private static void field(StringBuilder k, String value) {

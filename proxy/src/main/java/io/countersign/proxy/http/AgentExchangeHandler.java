@@ -70,14 +70,6 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelActive(ChannelHandlerContext ctx) {
-    if (!ctx.channel().config().isAutoRead()) {
-      ctx.read();
-    }
-    ctx.fireChannelActive();
-  }
-
-  @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (closing) {
       ReferenceCountUtil.release(msg);
@@ -95,13 +87,6 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     start(msg);
-  }
-
-  @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (!busy && !closing && !ctx.channel().config().isAutoRead()) {
-      ctx.read();
-    }
   }
 
   /** Pipelined requests are waiting: read no more until they are answered. */
