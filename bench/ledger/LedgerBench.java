@@ -1,7 +1,13 @@
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.countersign.ledger.ChronicleLedger;
-import io.countersign.ledger.EventType;
+import io.countersign.ledger.event.Caller;
+import io.countersign.ledger.event.DecisionRecord;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.RequestRecord;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.ledger.LedgerOptions;
 import io.countersign.ledger.LedgerQuery;
@@ -75,25 +81,23 @@ public class LedgerBench {
   }
 
   static LedgerEvent event(int i) {
-    ObjectNode body = JsonNodeFactory.instance.objectNode();
-    body.put("route", "crm");
-    ObjectNode request = body.putObject("request");
-    request.put("method", "PATCH").put("path", "/crm/v3/deals/" + i).put("upstream", "https://crm.example.com")
-        .put("upstream_target", "/v3/deals/" + i).put("query", "");
-    request.putObject("headers").put("content-type", "application/json").put("user-agent", "agent/1.0");
-    request.put("size", 180).put("body_sha256", "5f1c0e3c9a0b1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c");
-    request.putObject("body").put("amount", 1200 + i % 1000).put("discount_pct", i % 30)
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("content-type", "application/json");
+    headers.put("user-agent", "agent/1.0");
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("amount", 1200 + i % 1000).put("discount_pct", i % 30)
         .put("note", "quote for renewal, see thread 4411; customer asked for net-60 terms");
-    ObjectNode caller = body.putObject("caller");
-    caller.put("agent", "sales-assistant").put("workflow", "quote-prep").put("run", "r-" + (i / 10))
-        .put("on_behalf_of", "user" + (i % 50) + "@example.com").put("account", "acme-" + (i % 100))
-        .put("tool", "update_deal").put("prompt_ref", "sha256:9a8b7c");
-    ObjectNode decision = body.putObject("decision");
-    decision.put("risk", i % 10 == 0 ? "high" : "low").put("action", i % 10 == 0 ? "hold" : "allow");
-    decision.putArray("reasons").add("discount within limits");
-    decision.put("rule", "crm.deal_update").put("revision", "sha256:e25a4f29e260b7d7").put("engine", "opa");
-    decision.putObject("obligations").putObject("record").put("body", "full");
-    body.put("policy_latency_us", 180).put("received_at", Instant.now().toString());
-    return LedgerEvent.of(EventType.EXCHANGE_DECIDED, "ex-" + Integer.toHexString(i), Instant.now(), body);
+    RequestRecord request = new RequestRecord("PATCH", "/crm/v3/deals/" + i, "https://crm.example.com",
+        "/v3/deals/" + i, "", headers, null, 180,
+        "5f1c0e3c9a0b1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c", payload);
+    Caller caller = new Caller("sales-assistant", "quote-prep", "r-" + (i / 10),
+        "user" + (i % 50) + "@example.com", "acme-" + (i % 100), "update_deal", "sha256:9a8b7c", null);
+    ObjectNode obligations = JsonNodeFactory.instance.objectNode();
+    obligations.putObject("record").put("body", "full");
+    DecisionRecord decision = new DecisionRecord(i % 10 == 0 ? "high" : "low",
+        i % 10 == 0 ? "hold" : "allow", List.of("discount within limits"), "crm.deal_update",
+        "sha256:e25a4f29e260b7d7", "opa", null, obligations);
+    return LedgerEvent.of("ex-" + Integer.toHexString(i), Instant.now(), new ExchangeDecided("crm",
+        request, caller, decision, null, 180, Instant.now().toString()));
   }
 }

@@ -175,7 +175,7 @@ public final class ChronicleLedger implements Ledger {
     LineBuffer encoded = ENCODED.get();
     try {
       Redactor.Result redacted = redactor.redact(event);
-      LedgerEventCodec.toUtf8(redacted.event(), redacted.redacted(), encoded);
+      LedgerEventCodec.toUtf8(event, redacted.body(), redacted.redacted(), encoded);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(
           new LedgerUnavailableException("cannot encode ledger event", e));

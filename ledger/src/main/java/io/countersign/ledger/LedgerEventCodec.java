@@ -1,13 +1,18 @@
 package io.countersign.ledger;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.ledger.event.EventBody;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -49,9 +54,15 @@ public final class LedgerEventCodec {
   public static final String FIELD_INDEX = "index";
 
   // Duplicate keys are rejected: a ledger line that means two things must not be read as one.
+  // Bodies are records: members in snake_case, absent when null; members a reader does not know
+  // are ignored (a later version may add some).
   private static final ObjectMapper MAPPER =
       new ObjectMapper(
-          JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+              JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .setDefaultPropertyInclusion(JsonInclude.Include.NON_NULL)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
   private LedgerEventCodec() {}
 
@@ -66,7 +77,7 @@ public final class LedgerEventCodec {
 
   /** The event's wire form: one line of JSON, no trailing newline. */
   public static String toJson(LedgerEvent event) {
-    return write(null, event, List.of());
+    return write(null, event, null, List.of());
   }
 
   /**
@@ -76,18 +87,30 @@ public final class LedgerEventCodec {
    */
   static byte[] toUtf8(LedgerEvent event, List<String> redacted) {
     LineBuffer out = new LineBuffer(1024);
-    toUtf8(event, redacted, out);
+    toUtf8(event, null, redacted, out);
     return out.toByteArray();
   }
 
-  /** As {@link #toUtf8(LedgerEvent, List)}, into {@code out} (cleared first), with no copy. */
-  static void toUtf8(LedgerEvent event, List<String> redacted, LineBuffer out) {
+  /**
+   * As {@link #toUtf8(LedgerEvent, List)}, into {@code out} (cleared first), with no copy. When
+   * {@code redactedBody} is given it is written instead of the event's body (the body with secrets
+   * replaced, {@link Redactor}).
+   */
+  static void toUtf8(LedgerEvent event, ObjectNode redactedBody, List<String> redacted, LineBuffer out) {
     out.clear();
     try (JsonGenerator g = MAPPER.getFactory().createGenerator(out.asOutputStream(), JsonEncoding.UTF8)) {
-      write(g, null, event, redacted);
+      write(g, null, event, redactedBody, redacted);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode ledger event " + event.exchangeId(), e);
     }
+  }
+
+  /**
+   * A body, or a part of one (a {@code DecisionRecord} ...), as a JSON tree in its wire form: for
+   * redaction, and for views built on the journaled form.
+   */
+  public static ObjectNode tree(Object bodyOrPart) {
+    return MAPPER.valueToTree(bodyOrPart);
   }
 
   /**
@@ -99,7 +122,7 @@ public final class LedgerEventCodec {
     if (stored != null && stored.length() > 2 && stored.charAt(0) == '{') {
       return "{\"" + FIELD_INDEX + "\":" + recorded.index() + "," + stored.substring(1);
     }
-    return write(recorded.index(), recorded.event(), List.of());
+    return write(recorded.index(), recorded.event(), null, List.of());
   }
 
   /**
@@ -165,7 +188,18 @@ public final class LedgerEventCodec {
     } catch (IllegalArgumentException e) {
       throw new UnknownEventTypeException(typeName);
     }
-    return new LedgerEvent(v.asInt(), type, exchangeId, time, (ObjectNode) body);
+    EventBody typed;
+    try {
+      typed = MAPPER.treeToValue(body, type.bodyType());
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "the body is not an " + typeName + " body: " + rootMessage(e), e);
+    }
+    return new LedgerEvent(v.asInt(), type, exchangeId, time, typed);
+  }
+
+  private static String rootMessage(Exception e) {
+    return e instanceof JsonProcessingException j ? j.getOriginalMessage() : String.valueOf(e.getMessage());
   }
 
   private static String requiredText(JsonNode root, String field) {
@@ -176,10 +210,10 @@ public final class LedgerEventCodec {
     return n.textValue();
   }
 
-  private static String write(Long index, LedgerEvent event, List<String> redacted) {
+  private static String write(Long index, LedgerEvent event, ObjectNode redactedBody, List<String> redacted) {
     StringWriter out = new StringWriter(256);
     try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
-      write(g, index, event, redacted);
+      write(g, index, event, redactedBody, redacted);
     } catch (IOException e) {
       // A StringWriter does not fail; a body Jackson cannot write is a programming error.
       throw new UncheckedIOException("cannot encode ledger event " + event.exchangeId(), e);
@@ -187,8 +221,8 @@ public final class LedgerEventCodec {
     return out.toString();
   }
 
-  private static void write(JsonGenerator g, Long index, LedgerEvent event, List<String> redacted)
-      throws IOException {
+  private static void write(JsonGenerator g, Long index, LedgerEvent event, ObjectNode redactedBody,
+      List<String> redacted) throws IOException {
     g.writeStartObject();
     if (index != null) {
       g.writeNumberField(FIELD_INDEX, index);
@@ -198,7 +232,11 @@ public final class LedgerEventCodec {
     g.writeStringField(FIELD_EXCHANGE_ID, event.exchangeId());
     g.writeStringField(FIELD_TIME, InstantText.format(event.time()));
     g.writeFieldName(FIELD_BODY);
-    MAPPER.writeTree(g, event.body());
+    if (redactedBody != null) {
+      MAPPER.writeTree(g, redactedBody);
+    } else {
+      MAPPER.writeValue(g, event.body());
+    }
     if (!redacted.isEmpty()) {
       g.writeArrayFieldStart(FIELD_REDACTED);
       for (String path : redacted) {

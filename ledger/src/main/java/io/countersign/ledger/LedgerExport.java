@@ -1,5 +1,7 @@
 package io.countersign.ledger;
 
+import io.countersign.ledger.event.DecisionRecord;
+import io.countersign.ledger.event.ExchangeDecided;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -104,49 +106,61 @@ public final class LedgerExport {
   /** The OPA decision-log event of an intent, or {@code null} for other events. */
   static String opa(RecordedEvent recorded) {
     LedgerEvent e = recorded.event();
-    if (e.type() != EventType.EXCHANGE_DECIDED) {
+    ExchangeDecided decided = e.bodyAs(ExchangeDecided.class);
+    if (decided == null) {
       return null;
     }
-    JsonNode body = e.body();
     ObjectNode o = JSON.createObjectNode();
     o.put("decision_id", e.exchangeId());
     o.put("path", "countersign/decision");
+    // the journaled forms, as stored (redacted values included)
+    ObjectNode body = stored(recorded);
     ObjectNode input = o.putObject("input");
     input.set("request", body.path("request").deepCopy());
     input.set("caller", body.path("caller").deepCopy());
     ObjectNode result = o.putObject("result");
-    JsonNode d = body.path("decision");
-    result.set("risk", d.path("risk").deepCopy());
-    result.set("action", d.path("action").deepCopy());
-    result.set("reasons", d.path("reasons").deepCopy());
-    result.set("rule", d.path("rule").deepCopy());
-    if (d.has("obligations")) {
-      result.set("obligations", d.path("obligations").deepCopy());
+    DecisionRecord d = decided.decision() != null ? decided.decision()
+        : new DecisionRecord(null, null, null, null, null, null, null, null);
+    result.put("risk", d.risk());
+    result.put("action", d.action());
+    d.reasons().forEach(result.putArray("reasons")::add);
+    result.put("rule", d.rule());
+    if (d.obligations() != null) {
+      result.set("obligations", body.path("decision").path("obligations").deepCopy());
     }
     o.put("timestamp", e.time().toString());
     ObjectNode labels = o.putObject("labels");
     labels.put("app", "countersign");
-    labels.put("agent", body.path("caller").path("agent").asText(""));
-    labels.put("engine", d.path("engine").asText(""));
+    labels.put("agent", decided.caller() == null || decided.caller().agent() == null ? ""
+        : decided.caller().agent());
+    labels.put("engine", d.engine() == null ? "" : d.engine());
     labels.put("index", Long.toString(recorded.index()));
     ObjectNode bundles = o.putObject("bundles");
-    bundles.putObject("countersign").put("revision", d.path("revision").asText(""));
-    if (body.has("policy_latency_us")) {
-      o.putObject("metrics")
-          .put("timer_rego_query_eval_ns", body.path("policy_latency_us").asLong() * 1000);
+    bundles.putObject("countersign").put("revision", d.revision() == null ? "" : d.revision());
+    o.putObject("metrics").put("timer_rego_query_eval_ns", decided.policyLatencyUs() * 1000);
+    JsonNode redacted = storedRoot(recorded).get(LedgerEventCodec.FIELD_REDACTED);
+    if (redacted != null && redacted.isArray()) {
+      var erased = o.putArray("erased");
+      redacted.forEach(p -> erased.add("/" + p.asText().replace('.', '/')));
     }
+    return o.toString();
+  }
+
+  /** The stored line's envelope (redacted values as stored), or the event's own when not stored. */
+  private static JsonNode storedRoot(RecordedEvent recorded) {
     if (recorded.stored() != null) {
       try {
-        JsonNode redacted = LedgerEventCodec.tree(recorded.stored()).get("redacted");
-        if (redacted != null && redacted.isArray()) {
-          var erased = o.putArray("erased");
-          redacted.forEach(p -> erased.add("/" + p.asText().replace('.', '/')));
-        }
+        return LedgerEventCodec.tree(recorded.stored());
       } catch (IllegalArgumentException ignored) {
         // the stored line was parsed once already; cannot happen
       }
     }
-    return o.toString();
+    return LedgerEventCodec.tree(LedgerEventCodec.toJson(recorded.event()));
+  }
+
+  private static ObjectNode stored(RecordedEvent recorded) {
+    JsonNode body = storedRoot(recorded).get(LedgerEventCodec.FIELD_BODY);
+    return body instanceof ObjectNode n ? n : LedgerEventCodec.tree(recorded.event().body());
   }
 
   private static long readCheckpoint(Path checkpoint) {

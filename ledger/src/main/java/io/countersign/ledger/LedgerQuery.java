@@ -1,6 +1,9 @@
 package io.countersign.ledger;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.countersign.ledger.event.Caller;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.ExchangeOutcome;
+import io.countersign.ledger.event.ExchangeRejected;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,6 +99,8 @@ public final class LedgerQuery {
    */
   public record Page(long count, long scanned, long next) {}
 
+  private static final Caller NO_CALLER = new Caller(null, null, null, null, null, null, null, null);
+
   /** How many matching exchanges are remembered to attach their later events. */
   private static final int MAX_OPEN_EXCHANGES = 1 << 20;
 
@@ -170,29 +175,29 @@ public final class LedgerQuery {
         return false;
       }
     }
-    JsonNode body = e.body();
     boolean exchangeMatches;
-    if (e.type() == EventType.EXCHANGE_DECIDED) {
-      JsonNode caller = body.path("caller");
-      JsonNode decision = body.path("decision");
-      exchangeMatches = eq(f.agent(), caller.path("agent"))
-          && eq(f.onBehalfOf(), caller.path("on_behalf_of"))
-          && eq(f.account(), caller.path("account"))
-          && eq(f.workflow(), caller.path("workflow"))
-          && eq(f.run(), caller.path("run"))
-          && eq(f.route(), body.path("route"))
-          && eq(f.risk(), decision.path("risk"))
-          && eq(f.action(), decision.path("action"));
+    if (e.body() instanceof ExchangeDecided d) {
+      Caller caller = d.caller() == null ? NO_CALLER : d.caller();
+      String risk = d.decision() == null ? null : d.decision().risk();
+      String action = d.decision() == null ? null : d.decision().action();
+      exchangeMatches = eq(f.agent(), caller.agent())
+          && eq(f.onBehalfOf(), caller.onBehalfOf())
+          && eq(f.account(), caller.account())
+          && eq(f.workflow(), caller.workflow())
+          && eq(f.run(), caller.run())
+          && eq(f.route(), d.route())
+          && eq(f.risk(), risk)
+          && eq(f.action(), action);
       if (exchangeMatches && f.hasExchangeFilter()) {
         open.put(e.exchangeId(), Boolean.TRUE);
       }
-    } else if (e.type() == EventType.EXCHANGE_REJECTED) {
+    } else if (e.body() instanceof ExchangeRejected r) {
       exchangeMatches = !f.hasExchangeFilter() || (f.agent() != null && f.onBehalfOf() == null
           && f.account() == null && f.workflow() == null && f.run() == null && f.route() == null
-          && f.risk() == null && f.action() == null && eq(f.agent(), body.path("agent")));
+          && f.risk() == null && f.action() == null && eq(f.agent(), r.agent()));
     } else {
       exchangeMatches = !f.hasExchangeFilter() || open.containsKey(e.exchangeId());
-      if (e.type() == EventType.EXCHANGE_COMPLETED || e.type() == EventType.EXCHANGE_FAILED) {
+      if (e.body() instanceof ExchangeOutcome) {
         open.remove(e.exchangeId());
       }
     }
@@ -203,14 +208,13 @@ public final class LedgerQuery {
       return false;
     }
     if (f.outcome() != null) {
-      return (e.type() == EventType.EXCHANGE_COMPLETED || e.type() == EventType.EXCHANGE_FAILED)
-          && f.outcome().equals(body.path("outcome").asText(null));
+      return e.body() instanceof ExchangeOutcome o && f.outcome().equals(o.outcome());
     }
     return true;
   }
 
-  private static boolean eq(String wanted, JsonNode actual) {
-    return wanted == null || (actual.isTextual() && wanted.equals(actual.textValue()));
+  private static boolean eq(String wanted, String actual) {
+    return wanted == null || wanted.equals(actual);
   }
 
   /** The exchange id of a stored line, read without parsing it (the envelope's fixed order). */

@@ -1,5 +1,6 @@
 package io.countersign.ledger;
 
+import io.countersign.ledger.event.LedgerRetention;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -140,9 +141,13 @@ public final class LedgerVerifier {
                 if (sealHolds
                     && EventType.LEDGER_RETENTION.wireName()
                         .equals(root.path(LedgerEventCodec.FIELD_TYPE).asText())) {
-                  JsonNode first = root.path(LedgerEventCodec.FIELD_BODY).path("first_kept_seq");
-                  if (first.canConvertToLong()) {
-                    retentionStarts.add(first.asLong());
+                  try {
+                    LedgerRetention r = LedgerEventCodec.fromTree(root).bodyAs(LedgerRetention.class);
+                    if (r != null && r.firstKeptSeq() != null) {
+                      retentionStarts.add(r.firstKeptSeq());
+                    }
+                  } catch (IllegalArgumentException e) {
+                    // a sealed but unreadable retention record explains nothing
                   }
                 }
               });

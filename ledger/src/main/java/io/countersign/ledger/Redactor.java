@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.ExchangeOutcome;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +16,9 @@ import java.util.Set;
  * Removes secrets from an event before it is encoded, so they never reach the disk.
  *
  * <ul>
- *   <li>Headers: the values of {@code request.headers.NAME} and {@code response.headers.NAME} for
- *       each configured name.
+ *   <li>Headers: the values of the configured names in the header maps a body declares ({@link
+ *       io.countersign.ledger.event.EventBody#redactableHeaders()}: {@code request.headers.NAME},
+ *       {@code response.headers.NAME}).
  *   <li>Policy-named paths: the decision may name body paths in {@code
  *       decision.obligations.redact}, e.g. {@code ["request.body.card_number",
  *       "response.body.token"]}; a segment {@code *} matches every key of an object or element of
@@ -25,7 +27,8 @@ import java.util.Set;
  * </ul>
  *
  * <p>Values are replaced by {@value #MARKER}; the concrete paths replaced are returned so the event
- * records them. The caller's body is never changed: a redacted event gets a copy.
+ * records them. The typed body is never changed: a redacted event is written from a copy of its
+ * JSON tree, built only when something is to be redacted.
  *
  * <p>Threading: thread-safe; the remembered paths per exchange are guarded by this object.
  */
@@ -52,37 +55,43 @@ final class Redactor {
     this.headers = headers;
   }
 
-  /** An event and the paths redacted in it. */
-  record Result(LedgerEvent event, List<String> redacted) {}
+  /**
+   * What to write instead of an event's body, and the paths redacted in it.
+   *
+   * @param body the body with secrets replaced, or null when nothing was redacted (the event's own
+   *     body is written)
+   * @param redacted the paths replaced
+   */
+  record Result(ObjectNode body, List<String> redacted) {
+    static final Result NONE = new Result(null, List.of());
+  }
 
   Result redact(LedgerEvent event) {
-    ObjectNode body = event.body();
     List<String> policyPaths = policyPaths(event);
-    boolean headerHit = hasSecretHeader(body.path("request").path("headers"))
-        || hasSecretHeader(body.path("response").path("headers"));
-    if (!headerHit && policyPaths.isEmpty()) {
-      return new Result(event, List.of());
+    Map<String, Map<String, String>> headerMaps = event.body().redactableHeaders();
+    if (!hasSecretHeader(headerMaps) && policyPaths.isEmpty()) {
+      return Result.NONE;
     }
-    ObjectNode copy = body.deepCopy();
+    ObjectNode copy = LedgerEventCodec.tree(event.body());
     List<String> done = new ArrayList<>();
-    redactHeaders(copy, "request", done);
-    redactHeaders(copy, "response", done);
+    for (String side : headerMaps.keySet()) {
+      redactHeaders(copy, side, done);
+    }
     for (String path : policyPaths) {
       redactPath(copy, path.split("\\."), 0, "", done);
     }
     if (done.isEmpty()) {
-      return new Result(event, List.of());
+      return Result.NONE;
     }
-    return new Result(
-        new LedgerEvent(event.version(), event.type(), event.exchangeId(), event.time(), copy),
-        List.copyOf(done));
+    return new Result(copy, List.copyOf(done));
   }
 
   private List<String> policyPaths(LedgerEvent event) {
     String id = event.exchangeId();
-    if (event.type() == EventType.EXCHANGE_DECIDED) {
-      JsonNode named = event.body().path("decision").path("obligations").path("redact");
-      if (!named.isArray() || named.isEmpty()) {
+    if (event.body() instanceof ExchangeDecided decided) {
+      JsonNode obligations = decided.decision() == null ? null : decided.decision().obligations();
+      JsonNode named = obligations == null ? null : obligations.path("redact");
+      if (named == null || !named.isArray() || named.isEmpty()) {
         return List.of();
       }
       List<String> paths = new ArrayList<>();
@@ -98,21 +107,17 @@ final class Redactor {
     }
     synchronized (this) {
       List<String> paths =
-          event.type() == EventType.EXCHANGE_COMPLETED || event.type() == EventType.EXCHANGE_FAILED
-              ? pathsByExchange.remove(id)
-              : pathsByExchange.get(id);
+          event.body() instanceof ExchangeOutcome ? pathsByExchange.remove(id) : pathsByExchange.get(id);
       return paths == null ? List.of() : paths;
     }
   }
 
-  private boolean hasSecretHeader(JsonNode h) {
-    if (!h.isObject()) {
-      return false;
-    }
-    for (Iterator<String> names = h.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (isSecret(name) && !MARKER.equals(h.get(name).asText())) {
-        return true;
+  private boolean hasSecretHeader(Map<String, Map<String, String>> headerMaps) {
+    for (Map<String, String> h : headerMaps.values()) {
+      for (Map.Entry<String, String> e : h.entrySet()) {
+        if (isSecret(e.getKey()) && !MARKER.equals(e.getValue())) {
+          return true;
+        }
       }
     }
     return false;

@@ -1,8 +1,7 @@
 package io.countersign.ledger;
 
+import io.countersign.ledger.event.LedgerRetention;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,14 +74,9 @@ final class Retention {
 
   /** The event recording a deletion. */
   static LedgerEvent event(Deleted d, int retain, long nowMillis) {
-    ObjectNode body = JsonNodeFactory.instance.objectNode();
-    body.put("retain_cycles", retain);
-    d.files().forEach(body.putArray("deleted_files")::add);
-    if (d.firstKeptSeq() >= 0) {
-      body.put("first_kept_seq", d.firstKeptSeq());
-      body.put("first_kept_prev", d.firstKeptPrev());
-    }
-    return LedgerEvent.of(
-        EventType.LEDGER_RETENTION, LEDGER_EXCHANGE_ID, Instant.ofEpochMilli(nowMillis), body);
+    boolean anchored = d.firstKeptSeq() >= 0;
+    return LedgerEvent.of(LEDGER_EXCHANGE_ID, Instant.ofEpochMilli(nowMillis),
+        new LedgerRetention(retain, d.files(), anchored ? d.firstKeptSeq() : null,
+            anchored ? d.firstKeptPrev() : null));
   }
 }

@@ -15,8 +15,32 @@ class LedgerEventCodecTest {
     assertEquals(
         "{\"v\":1,\"type\":\"exchange.completed\",\"exchange_id\":\"x-1\","
             + "\"time\":\"2026-11-25T10:00:01.123Z\","
-            + "\"body\":{\"response\":{\"status\":201},\"latency_ms\":42}}",
+            + "\"body\":{\"outcome\":\"forwarded\",\"status\":201,\"response\":{\"status\":201,"
+            + "\"headers\":{},\"size\":2,\"body_sha256\":\"" + "cd".repeat(32) + "\"},"
+            + "\"upstream_latency_us\":40,\"total_latency_us\":42}}",
         json);
+  }
+
+  @Test
+  void aBodyIsReadBackAsTheRecordOfItsKindAndUnknownMembersAreIgnored() {
+    LedgerEvent e = LedgerEventCodec.fromJson("{\"v\":1,\"type\":\"approval.expired\","
+        + "\"exchange_id\":\"x-3\",\"time\":\"2026-11-25T10:00:00Z\",\"body\":{\"approval_id\":\"a-1\","
+        + "\"digest\":\"sha256:00\",\"reason\":\"late\",\"added_by_a_later_version\":{\"x\":1}}}");
+    assertEquals(new io.countersign.ledger.event.ApprovalExpired("a-1", "sha256:00", "late"), e.body());
+  }
+
+  @Test
+  void aBodyThatDoesNotFitItsKindIsRefusedWithTheReason() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+        LedgerEventCodec.fromJson("{\"v\":1,\"type\":\"exchange.completed\",\"exchange_id\":\"x\","
+            + "\"time\":\"2026-11-25T10:00:00Z\",\"body\":{\"status\":\"not a number\"}}"));
+    assertTrue(e.getMessage().startsWith("the body is not an exchange.completed body"), e.getMessage());
+  }
+
+  @Test
+  void anEventsTypeIsTheKindOfItsBody() {
+    assertThrows(IllegalArgumentException.class, () -> new LedgerEvent(1, EventType.EXCHANGE_FAILED,
+        "x", Events.T0, Events.completed("x", 200).body()));
   }
 
   @Test

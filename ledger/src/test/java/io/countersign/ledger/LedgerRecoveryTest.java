@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.ledger.event.ExchangeDecided;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -67,20 +71,19 @@ class LedgerRecoveryTest {
 
   @Test
   void secretHeadersAndPolicyNamedFieldsNeverReachTheDisk() throws Exception {
-    LedgerEvent decided = Events.decided("x-9", 9);
-    ObjectNode request = (ObjectNode) decided.body().get("request");
-    request.putObject("headers").put("authorization", "Bearer sk-live-AAAA1111")
-        .put("x-api-key", "key-BBBB2222").put("content-type", "application/json");
-    ((ObjectNode) request.get("body")).put("card_number", "4111-CCCC-3333");
-    ((ObjectNode) decided.body().get("decision")).putObject("obligations")
-        .putArray("redact").add("request.body.card_number").add("response.body.token");
-    ObjectNode completedBody = Events.completed("x-9", 200).body();
-    ((ObjectNode) completedBody.get("response")).putObject("headers")
-        .put("set-cookie", "session=DDDD4444");
-    ((ObjectNode) completedBody.get("response")).putObject("body").put("token", "tok-EEEE5555")
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("authorization", "Bearer sk-live-AAAA1111");
+    headers.put("x-api-key", "key-BBBB2222");
+    headers.put("content-type", "application/json");
+    ObjectNode requestBody = Events.body(9).put("card_number", "4111-CCCC-3333");
+    ObjectNode obligations = JsonNodeFactory.instance.objectNode();
+    obligations.putArray("redact").add("request.body.card_number").add("response.body.token");
+    LedgerEvent decided = Events.decided("x-9", 9, headers, requestBody, null, obligations, "low",
+        null, null);
+    ObjectNode responseBody = JsonNodeFactory.instance.objectNode().put("token", "tok-EEEE5555")
         .put("ok", true);
-    LedgerEvent completed =
-        LedgerEvent.of(EventType.EXCHANGE_COMPLETED, "x-9", Events.T0, completedBody);
+    LedgerEvent completed = Events.completed("x-9", 200, "forwarded",
+        Map.of("set-cookie", "session=DDDD4444"), responseBody);
     try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults())) {
       append(ledger, decided);
       append(ledger, completed);
@@ -92,23 +95,26 @@ class LedgerRecoveryTest {
     }
     assertTrue(onDisk.contains("application/json"), "the rest is recorded");
     List<RecordedEvent> read = Events.readAll(dir);
-    assertEquals("[redacted]", read.get(0).event().body().at("/request/headers/authorization").asText());
+    assertEquals("[redacted]", ((ExchangeDecided) read.get(0).event().body()).request().headers()
+        .get("authorization"));
     assertTrue(read.get(0).stored().contains(
         "\"redacted\":[\"request.headers.authorization\",\"request.headers.x-api-key\","
             + "\"request.body.card_number\"]"), read.get(0).stored());
     assertTrue(read.get(1).stored().contains(
         "\"redacted\":[\"response.headers.set-cookie\",\"response.body.token\"]"),
         read.get(1).stored());
-    assertEquals("4111-CCCC-3333", decided.body().at("/request/body/card_number").asText(),
+    assertEquals("4111-CCCC-3333", requestBody.path("card_number").asText(),
         "the caller's event is not changed");
     assertTrue(LedgerVerifier.verify(dir, null, null).intact());
   }
 
   @Test
   void theRedactedHeaderListIsConfigurable() throws Exception {
-    LedgerEvent decided = Events.decided("x-1", 1);
-    ((ObjectNode) decided.body().get("request")).putObject("headers")
-        .put("x-tenant-secret", "FFFF6666").put("authorization", "kept-by-choice");
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("x-tenant-secret", "FFFF6666");
+    headers.put("authorization", "kept-by-choice");
+    LedgerEvent decided = Events.decided("x-1", 1, headers, Events.body(1), null, null, "low", null,
+        null);
     try (ChronicleLedger ledger = ChronicleLedger.open(dir,
         LedgerOptions.defaults().withRedactHeaders(Set.of("X-Tenant-Secret")))) {
       append(ledger, decided);

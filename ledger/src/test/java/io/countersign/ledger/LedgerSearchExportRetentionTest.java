@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.ledger.event.LedgerRetention;
+import java.util.Map;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,16 +30,11 @@ class LedgerSearchExportRetentionTest {
   @TempDir Path dir;
 
   private static LedgerEvent decided(String id, String account, String risk) {
-    LedgerEvent e = Events.decided(id, 1);
-    ((ObjectNode) e.body().get("caller")).put("account", account);
-    ((ObjectNode) e.body().get("decision")).put("risk", risk);
-    return e;
+    return Events.decided(id, 1, Map.of(), Events.body(1), account, null, risk, null, null);
   }
 
   private static LedgerEvent outcome(String id, String outcome) {
-    LedgerEvent e = Events.completed(id, 200);
-    e.body().put("outcome", outcome);
-    return e;
+    return Events.completed(id, 200, outcome, Map.of(), null);
   }
 
   private void write(List<LedgerEvent> events) throws Exception {
@@ -150,8 +146,8 @@ class LedgerSearchExportRetentionTest {
 
   @Test
   void theOpaFormatHasOneDecisionLogEventPerIntent() throws Exception {
-    LedgerEvent d = decided("o1", "acme", "high");
-    ((ObjectNode) d.body().get("decision")).put("revision", "sha256:abc").put("rule", "crm.discount");
+    LedgerEvent d = Events.decided("o1", 1, Map.of(), Events.body(1), "acme", null, "high",
+        "crm.discount", "sha256:abc");
     write(List.of(d, outcome("o1", "hold_refused")));
     List<String> lines = export(LedgerExport.Format.OPA, null);
     assertEquals(1, lines.size());
@@ -208,8 +204,9 @@ class LedgerSearchExportRetentionTest {
     assertFalse(left.stream().anyMatch(e -> e.event().exchangeId().equals("day1")));
     RecordedEvent retention = left.get(left.size() - 1);
     assertEquals(EventType.LEDGER_RETENTION, retention.event().type());
-    assertEquals(1, retention.event().body().path("deleted_files").size());
-    assertEquals(1, retention.event().body().path("first_kept_seq").asLong());
+    LedgerRetention r = retention.event().bodyAs(LedgerRetention.class);
+    assertEquals(1, r.deletedFiles().size());
+    assertEquals(1L, r.firstKeptSeq());
     LedgerVerifier.Report report = LedgerVerifier.verify(dir, null, null);
     assertTrue(report.intact(), String.valueOf(report.firstBreak()));
   }

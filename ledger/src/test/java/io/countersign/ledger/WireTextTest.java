@@ -64,11 +64,12 @@ class WireTextTest {
     List<LedgerEvent> written = new java.util.ArrayList<>();
     try (ChronicleLedger ledger = ChronicleLedger.open(ledgerDir, LedgerOptions.defaults())) {
       for (int i = 0; i < 6; i++) {
-        LedgerEvent e = Events.decided("x-" + i, i);
+        com.fasterxml.jackson.databind.node.ObjectNode body = Events.body(i);
         if (i % 3 == 1) {
-          ((com.fasterxml.jackson.databind.node.ObjectNode) e.body().get("request"))
-              .put("emoji", "deal \uD83D\uDE80 " + i);
+          body.put("emoji", "deal \uD83D\uDE80 " + i);
         }
+        LedgerEvent e = Events.decided("x-" + i, i, java.util.Map.of(), body, null, null, "low",
+            null, null);
         written.add(e);
         ledger.append(e).toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       }

@@ -53,6 +53,19 @@ public record Decision(
         failure);
   }
 
+  /**
+   * What the exchange costs when it is forwarded ({@code obligations.cost}, 0 when absent): counted
+   * into the spend the policy sees and into the metrics.
+   */
+  public double cost() {
+    return obligations.path("cost").asDouble(0);
+  }
+
+  /** The obligation named {@code name} ({@code approval}, {@code rollback} ...), or a missing node. */
+  public JsonNode obligation(String name) {
+    return obligations.path(name);
+  }
+
   /** True when this decision was made by the proxy failing closed, not by the policy. */
   public boolean isFailure() {
     return failure != null;

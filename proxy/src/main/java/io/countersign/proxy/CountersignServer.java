@@ -12,13 +12,20 @@ import io.countersign.proxy.approval.ApprovalNotifier;
 import io.countersign.proxy.approval.ApprovalRecovery;
 import io.countersign.proxy.approval.ApprovalStore;
 import io.countersign.proxy.approval.ApproverDirectory;
-import io.countersign.proxy.approval.AsyncApprovalRunner;
 import io.countersign.proxy.approval.WebhookNotifier;
 import io.countersign.proxy.budget.SpendCounters;
 import io.countersign.proxy.canonical.Canonicalizer;
 import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ProxyConfig;
+import io.countersign.policy.CachingPolicyEngine;
+import io.countersign.proxy.approval.HoldMode;
+import io.countersign.proxy.approval.PendingApproval;
+import io.countersign.proxy.exchange.ExchangeFlow;
 import io.countersign.proxy.exchange.ExchangeRecords;
+import io.countersign.proxy.exchange.FlowServices;
+import io.countersign.proxy.http.ExchangeServices;
+import io.countersign.proxy.time.ExecutorScheduler;
+import java.util.Locale;
 import io.countersign.proxy.http.AgentChannelInitializer;
 import io.countersign.policy.SwappablePolicyEngine;
 import io.countersign.proxy.http.Drain;
@@ -26,7 +33,6 @@ import io.countersign.proxy.policyload.LoadedPolicy;
 import io.countersign.proxy.policyload.PolicyLoader;
 import io.countersign.proxy.policyload.PolicyReloader;
 import io.countersign.proxy.policyload.PolicyWatcher;
-import io.countersign.proxy.http.ExchangeServices;
 import io.countersign.proxy.metrics.ExchangeMetrics;
 import io.countersign.proxy.route.RouteTable;
 import io.countersign.proxy.upstream.UpstreamClient;
@@ -116,37 +122,25 @@ public final class CountersignServer implements AutoCloseable {
                 o.jwksUrl(), o.nameClaim(), o.groupsClaim())));
       }
       List<ApprovalNotifier> notifiers = notifiers(ap, env, ledger, clock);
-      approvals = new ApprovalStore(ledger, clock, ap.maxPending(), ap.maxHeldConnections(), notifiers);
+      ExecutorScheduler timers = new ExecutorScheduler("countersign-approval-timer");
+      closeInReverse.add(timers);
+      approvals = new ApprovalStore(ledger, clock, timers, ap.maxPending(), ap.maxHeldConnections(),
+          notifiers);
       closeInReverse.add(approvals);
       metrics = new ExchangeMetrics();
       reloader.listener(r -> metrics.reload(r.reloaded()));
       approvals.listener(new ApprovalStore.Listener() {
         @Override
-        public void opened(io.countersign.proxy.approval.PendingApproval a) {
-          metrics.holdOpened(a.mode().name().toLowerCase(java.util.Locale.ROOT));
+        public void opened(PendingApproval a) {
+          metrics.holdOpened(a.mode().name().toLowerCase(Locale.ROOT));
         }
 
         @Override
-        public void resolved(io.countersign.proxy.approval.PendingApproval a,
-            io.countersign.proxy.approval.PendingApproval.Resolution r, boolean byHuman) {
-          metrics.holdResolved(r.status().name().toLowerCase(java.util.Locale.ROOT), byHuman);
+        public void resolved(PendingApproval a, PendingApproval.Resolution r, boolean byHuman) {
+          metrics.holdResolved(r.status().name().toLowerCase(Locale.ROOT), byHuman);
         }
       });
-      metrics.gauge("countersign_approvals_pending", "holds awaiting approval",
-          () -> approvals.openCount(io.countersign.proxy.approval.HoldMode.ASYNC), "mode", "async");
-      metrics.gauge("countersign_approvals_pending", "holds awaiting approval",
-          () -> approvals.openCount(io.countersign.proxy.approval.HoldMode.SYNC), "mode", "sync");
-      metrics.gauge("countersign_ledger_writable", "1 when the ledger accepts appends",
-          () -> ledger.isWritable() ? 1 : 0);
-      metrics.gauge("countersign_policy_cache_hits", "decisions answered from the cache (this revision)",
-          () -> policy.current() instanceof io.countersign.policy.CachingPolicyEngine c ? c.hits() : 0);
-      metrics.gauge("countersign_policy_cache_misses", "decisions the engine made (this revision)",
-          () -> policy.current() instanceof io.countersign.policy.CachingPolicyEngine c ? c.misses() : 0);
-      Path ledgerDir = config.ledgerDir();
-      metrics.gauge("countersign_ledger_size_bytes", "bytes of the ledger's journal files",
-          () -> directorySize(ledgerDir));
-      AsyncApprovalRunner runner = new AsyncApprovalRunner(approvals, upstream, records, ledger, clock,
-          group, metrics);
+      registerGauges(config.ledgerDir());
       // one read of the journal rebuilds both the spend counters and the approval holds
       SpendCounters spend = new SpendCounters();
       SpendCounters.Rebuild spent = spend.rebuild(clock.instant());
@@ -157,26 +151,14 @@ public final class CountersignServer implements AutoCloseable {
         // a new ledger: nothing to rebuild
       }
       LOG.info("spend counters rebuilt from {} forwarded exchanges of today", spent.counted());
-      runner.spend(spend);
-      int restored = recovery.restore(routes, approvals, runner, ledger, clock);
-      LOG.info("restored {} open async approvals from the ledger", restored);
+      ExchangeFlow flow = new ExchangeFlow(new FlowServices(policy, shadow, ledger, upstream, records,
+          approvals, spend, metrics, clock, System::nanoTime, ap.defaultTimeout()));
+      List<PendingApproval> resumed = recovery.restore(routes, approvals, ledger, clock);
+      resumed.forEach(a -> flow.resume(a, group.next()));
+      LOG.info("restored {} open async approvals from the ledger", resumed.size());
 
-      ExchangeServices services = new ExchangeServices(
-          new Canonicalizer(routes, config.agentId()),
-          policy,
-          ledger,
-          upstream,
-          records,
-          clock,
-          System::nanoTime,
-          config.limits().maxPipelined(),
-          approvals,
-          runner,
-          ap.defaultTimeout(),
-          metrics,
-          drain,
-          shadow,
-          spend);
+      ExchangeServices services = new ExchangeServices(new Canonicalizer(routes, config.agentId()),
+          flow, approvals, config.limits().maxPipelined(), drain);
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
       readiness.put("ledger_writable", ledger::isWritable);
       readiness.put("policy_engine", () -> reloader.current().healthy());
@@ -221,6 +203,21 @@ public final class CountersignServer implements AutoCloseable {
    */
   public static CountersignServer start(ProxyConfig config, Map<String, String> env, Clock clock) {
     return new CountersignServer(config, env, clock);
+  }
+
+  private void registerGauges(Path ledgerDir) {
+    metrics.gauge("countersign_approvals_pending", "holds awaiting approval",
+        () -> approvals.openCount(HoldMode.ASYNC), "mode", "async");
+    metrics.gauge("countersign_approvals_pending", "holds awaiting approval",
+        () -> approvals.openCount(HoldMode.SYNC), "mode", "sync");
+    metrics.gauge("countersign_ledger_writable", "1 when the ledger accepts appends",
+        () -> ledger.isWritable() ? 1 : 0);
+    metrics.gauge("countersign_policy_cache_hits", "decisions answered from the cache (this revision)",
+        () -> policy.current() instanceof CachingPolicyEngine c ? c.hits() : 0);
+    metrics.gauge("countersign_policy_cache_misses", "decisions the engine made (this revision)",
+        () -> policy.current() instanceof CachingPolicyEngine c ? c.misses() : 0);
+    metrics.gauge("countersign_ledger_size_bytes", "bytes of the ledger's journal files",
+        () -> directorySize(ledgerDir));
   }
 
   private static long directorySize(Path dir) {

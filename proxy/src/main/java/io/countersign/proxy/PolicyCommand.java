@@ -2,8 +2,9 @@ package io.countersign.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.countersign.ledger.EventType;
 import io.countersign.ledger.LedgerReader;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.proxy.exchange.PolicyInputs;
 import io.countersign.ledger.NoLedgerException;
 import io.countersign.policy.ManagedOpa;
 import io.countersign.policy.OpaServerEngine;
@@ -179,12 +180,13 @@ final class PolicyCommand {
         }
         try (LedgerReader reader = LedgerReader.open(ledger)) {
           reader.forEach(recorded -> {
-            if (recorded.event().type() != EventType.EXCHANGE_DECIDED) {
+            ExchangeDecided decided = recorded.event().bodyAs(ExchangeDecided.class);
+            if (decided == null) {
               return;
             }
             try {
-              exchanges.add(RecordedExchange.fromDecided(recorded.event().exchangeId(), recorded.index(),
-                  recorded.event().time(), recorded.event().body()));
+              exchanges.add(PolicyInputs.recorded(recorded.event().exchangeId(), recorded.index(),
+                  recorded.event().time(), decided));
             } catch (IllegalArgumentException e) {
               unreadable[0]++;
               err.println("skipped exchange.decided at index " + recorded.index() + ": " + e.getMessage());

@@ -14,7 +14,7 @@ import java.util.Map;
  * {@code %20} and a plus as {@code %2B}, so a raw {@code +} here is a plus, not a space; a name
  * without {@code =} has the value {@code ""}, as the proxy gives it to the policy.
  */
-final class QueryParameters {
+public final class QueryParameters {
   private QueryParameters() {}
 
   /**
@@ -22,7 +22,7 @@ final class QueryParameters {
    *
    * @throws IllegalArgumentException on a malformed percent-escape
    */
-  static Map<String, List<String>> parse(String query) {
+  public static Map<String, List<String>> parse(String query) {
     if (query == null || query.isEmpty()) {
       return Map.of();
     }

@@ -1,5 +1,8 @@
 package io.countersign.policy.eval;
 
+import io.countersign.policy.PolicyInput;
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -74,11 +77,14 @@ class EngineRunsTest {
         "hold high crm.deal_discount_over_limit"};
     for (int i = 0; i < discounts.length; i++) {
       String[] b = before[i].split(" ");
-      recorded.add(RecordedExchange.fromDecided("ex-" + i, i, java.time.Instant.EPOCH, EvalCasesTest.json("""
-          {"route": "crm", "request": {"method": "PATCH", "path": "/crm/v3/deals/%d", "upstream_target": "/v3/deals/%d",
-             "headers": {"content-type": "application/json"}, "size": 10, "body_sha256": "x", "body": {"discount_pct": %s}},
-           "caller": {"agent": "sales-assistant"}, "decision": {"action": "%s", "risk": "%s", "rule": "%s"}}
-          """.formatted(i, i, discounts[i], b[0], b[1], b[2]))));
+      var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+          .put("discount_pct", Integer.parseInt(discounts[i]));
+      PolicyInput input = new PolicyInput(
+          new PolicyInput.Request("PATCH", "crm", "/crm/v3/deals/" + i, "/v3/deals/" + i, Map.of(),
+              Map.of("content-type", "application/json"), body, "x", 10),
+          new PolicyInput.Caller("sales-assistant", null, null, null, null, null, null, null),
+          new PolicyInput.Context("1970-01-01T00:00:00Z", Map.of()));
+      recorded.add(new RecordedExchange("ex-" + i, i, input, new DecisionSummary(b[0], b[1], b[2]), true));
     }
     ReplayReport report = Replay.run(engine, recorded, ReplayExpectations.none());
     assertEquals(List.of("ex-2"), report.changes().stream().map(o -> o.exchange().exchangeId()).toList());

@@ -267,7 +267,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     Predicate<PendingApproval> f = a -> who.groups().contains(a.terms().group())
         && matches(q, "group", a.terms().group())
         && matches(q, "route", a.request().route().name())
-        && matches(q, "risk", a.decision().path("risk").asText())
+        && matches(q, "risk", a.decision().risk())
         && matches(q, "agent", a.request().caller().agent())
         && matches(q, "workflow", a.request().caller().workflow());
     List<PendingApproval> all = approvals.pending(f);

@@ -2,6 +2,7 @@ package io.countersign.proxy.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.ledger.LedgerEventCodec;
 import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import java.time.Clock;
@@ -22,9 +23,9 @@ final class ApprovalViews {
     n.put("mode", a.mode().name().toLowerCase(Locale.ROOT));
     n.put("group", a.terms().group());
     n.put("quorum", a.terms().quorum());
-    n.put("risk", a.decision().path("risk").asText());
-    n.put("rule", a.decision().path("rule").asText());
-    n.set("reasons", a.decision().path("reasons"));
+    n.put("risk", a.decision().risk());
+    n.put("rule", a.decision().rule());
+    a.decision().reasons().forEach(n.putArray("reasons")::add);
     CanonicalRequest r = a.request();
     n.put("route", r.route().name());
     n.put("method", r.method());
@@ -66,7 +67,7 @@ final class ApprovalViews {
     caller.put("account", r.caller().account());
     caller.put("tool", r.caller().tool());
     caller.put("prompt_ref", r.caller().promptRef());
-    n.set("decision", a.decision());
+    n.set("decision", LedgerEventCodec.tree(a.decision()));
     var approvals = n.putArray("approvals");
     for (PendingApproval.Vote v : votes) {
       approvals.addObject().put("approver", v.approver()).put("reason", v.reason())

@@ -1,16 +1,20 @@
 package io.countersign.proxy.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.countersign.ledger.EventType;
 import io.countersign.ledger.Ledger;
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.ledger.RecordedEvent;
+import io.countersign.ledger.event.ApprovalAbandoned;
+import io.countersign.ledger.event.ApprovalApproved;
+import io.countersign.ledger.event.ApprovalDenied;
+import io.countersign.ledger.event.ApprovalExecuting;
+import io.countersign.ledger.event.ApprovalExpired;
+import io.countersign.ledger.event.ApprovalOpened;
+import io.countersign.ledger.event.ExchangeCompleted;
+import io.countersign.ledger.event.ExchangeFailed;
+import io.countersign.ledger.event.ExchangeOutcome;
 import io.countersign.proxy.route.RouteTable;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,169 +31,184 @@ import org.slf4j.LoggerFactory;
  * kill -9). Sync holds cannot survive (their agent connection is gone): they are journaled as
  * abandoned. An approved request that was journaled as executing but has no outcome is never sent
  * again (at most once); its ticket reports the outcome as unknown.
+ *
+ * <p>Feed it the journal's events in order ({@link #accept}), then {@link #restore} the holds into
+ * the store; the holds it returns are open or approved and must be resumed by the exchange flow
+ * (which waits for their resolution and executes them once approved).
  */
-public final class ApprovalRecovery implements java.util.function.Consumer<RecordedEvent> {
+public final class ApprovalRecovery implements Consumer<RecordedEvent> {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalRecovery.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** An empty recovery; feed it the ledger's events, then {@link #restore}. */
-  public ApprovalRecovery() {}
-
+  /** What the journal says of one hold, folded in order. */
   private static final class Seen {
-    JsonNode opened;
-    String exchangeId;
-    ApprovalStatus status = ApprovalStatus.PENDING;
+    final ApprovalOpened opened;
+    final String exchangeId;
+    final List<ApprovalStatus> path = new ArrayList<>();
     final List<PendingApproval.Vote> votes = new ArrayList<>();
     PendingApproval.Vote denial;
-    boolean executing;
+    String lastReason;
     TicketResult result;
+
+    Seen(ApprovalOpened opened, String exchangeId) {
+      this.opened = opened;
+      this.exchangeId = exchangeId;
+    }
+
+    ApprovalStatus status() {
+      return path.isEmpty() ? ApprovalStatus.PENDING : path.get(path.size() - 1);
+    }
+
+    void to(ApprovalStatus s) {
+      if (status().canMoveTo(s)) {
+        path.add(s);
+      }
+    }
   }
 
   private final Map<String, Seen> byId = new LinkedHashMap<>();
   private final Map<String, Seen> byExchange = new HashMap<>();
 
-  /** Collects the holds of one recorded event (the proxy reads the journal once at startup). */
+  /** An empty recovery; feed it the ledger's events, then {@link #restore}. */
+  public ApprovalRecovery() {}
+
+  /** Folds one recorded event into the holds (the proxy reads the journal once at startup). */
   @Override
-  public void accept(RecordedEvent e) {
-    apply(e.event(), byId, byExchange);
-  }
-
-  /**
-   * Restores the collected holds into {@code store}.
-   *
-   * @return how many holds were restored as open or re-executed
-   */
-  public int restore(RouteTable routes, ApprovalStore store, AsyncApprovalRunner runner, Ledger ledger,
-      Clock clock) {
-    int restored = 0;
-    for (Map.Entry<String, Seen> entry : byId.entrySet()) {
-      Seen s = entry.getValue();
-      JsonNode o = s.opened;
-      HoldMode mode = "async".equals(o.path("mode").asText()) ? HoldMode.ASYNC : HoldMode.SYNC;
-      boolean open = s.status == ApprovalStatus.PENDING
-          || (s.status == ApprovalStatus.APPROVED && !s.executing);
-      if (mode == HoldMode.SYNC) {
-        if (open) {
-          ObjectNode body = JSON.createObjectNode();
-          body.put("approval_id", entry.getKey());
-          body.put("digest", o.path("digest").asText());
-          body.put("reason", "the proxy restarted while the agent's connection waited");
-          ledger.append(LedgerEvent.of(EventType.APPROVAL_ABANDONED, s.exchangeId, clock.instant(), body));
-        }
-        continue;
-      }
-      PendingApproval a;
-      try {
-        a = new PendingApproval(entry.getKey(), s.exchangeId, mode,
-            ApprovalTerms.from(o.path("terms"), Duration.ofMinutes(30)),
-            HeldRequests.fromJson(o.path("request"), routes), o.path("decision"),
-            o.path("digest").asText(), Instant.parse(o.path("opened_at").asText()),
-            Instant.parse(o.path("expires_at").asText()));
-      } catch (RuntimeException e) {
-        LOG.error("approval {} cannot be restored and will not be executed: {}", entry.getKey(), e.getMessage());
-        continue;
-      }
-      boolean ended = s.status != ApprovalStatus.PENDING && s.status != ApprovalStatus.APPROVED;
-      if (ended && a.expiresAt().plus(ApprovalStore.TICKET_RETENTION).isBefore(clock.instant())) {
-        a.request().release(); // long over: its ticket is no longer served (the ledger keeps it)
-        continue;
-      }
-      s.votes.forEach(a::addApproval);
-      if (s.denial != null) {
-        a.denial(s.denial);
-      }
-      a.status(s.status);
-      if (s.status == ApprovalStatus.APPROVED && s.executing && s.result == null) {
-        s.result = new TicketResult(502, List.of(), new byte[0], "outcome_unknown");
-        s.status = ApprovalStatus.COMPLETED;
-        ObjectNode body = JSON.createObjectNode();
-        body.put("outcome", "failed");
-        body.put("status", 502);
-        body.put("error", "outcome_unknown");
-        body.put("message", "the proxy stopped after forwarding this approved request and before"
-            + " its answer was recorded; it is not sent again (at most once): check the upstream");
-        body.put("request_sent", true);
-        ledger.append(LedgerEvent.of(EventType.EXCHANGE_FAILED, s.exchangeId, clock.instant(), body));
-      }
-      if (s.result != null) {
-        a.executing(true);
-        store.restore(a);
-        store.completed(a, s.result);
-        continue;
-      }
-      store.restore(a);
-      if (s.status == ApprovalStatus.PENDING) {
-        runner.watch(a);
-        restored++;
-      } else if (s.status == ApprovalStatus.APPROVED) {
-        runner.execute(a);
-        restored++;
-      } else {
-        a.request().release();
-        store.retireRestored(a);
-      }
-    }
-    return restored;
-  }
-
-  private static void apply(LedgerEvent e, Map<String, Seen> byId, Map<String, Seen> byExchange) {
-    JsonNode b = e.body();
-    String id = b.path("approval_id").asText(null);
-    switch (e.type()) {
-      case APPROVAL_OPENED -> {
-        Seen s = new Seen();
-        s.opened = b;
-        s.exchangeId = e.exchangeId();
-        byId.put(id, s);
-        byExchange.put(e.exchangeId(), s);
-      }
-      case APPROVAL_APPROVED -> with(byId, id, s -> {
-        s.votes.add(new PendingApproval.Vote(b.path("approver").asText(), b.path("reason").asText(null), e.time()));
-        if (b.path("resolved").asBoolean()) {
-          s.status = ApprovalStatus.APPROVED;
+  public void accept(RecordedEvent recorded) {
+    LedgerEvent e = recorded.event();
+    Instant at = e.time();
+    // (a switch on the sealed body types needs Java 21; the language level is 17)
+    if (e.body() instanceof ApprovalOpened o) {
+      Seen s = new Seen(o, e.exchangeId());
+      byId.put(o.approvalId(), s);
+      byExchange.put(e.exchangeId(), s);
+    } else if (e.body() instanceof ApprovalApproved v) {
+      with(v.approvalId(), s -> {
+        s.votes.add(new PendingApproval.Vote(v.approver(), v.reason(), at));
+        s.lastReason = v.reason();
+        if (v.resolved()) {
+          s.to(ApprovalStatus.APPROVED);
         }
       });
-      case APPROVAL_DENIED -> with(byId, id, s -> {
-        s.status = ApprovalStatus.DENIED;
-        if (b.has("approver")) {
-          s.denial = new PendingApproval.Vote(b.path("approver").asText(), b.path("reason").asText(null), e.time());
+    } else if (e.body() instanceof ApprovalDenied d) {
+      with(d.approvalId(), s -> {
+        if (d.approver() != null) {
+          s.denial = new PendingApproval.Vote(d.approver(), d.reason(), at);
         }
+        s.to(ApprovalStatus.DENIED);
       });
-      case APPROVAL_EXPIRED -> with(byId, id, s -> s.status = ApprovalStatus.EXPIRED);
-      case APPROVAL_ABANDONED -> with(byId, id, s -> s.status = ApprovalStatus.ABANDONED);
-      case APPROVAL_EXECUTING -> with(byId, id, s -> s.executing = true);
-      case EXCHANGE_COMPLETED, EXCHANGE_FAILED -> {
-        Seen s = byExchange.get(e.exchangeId());
-        if (s != null && s.executing) {
-          s.result = result(b);
-          s.status = ApprovalStatus.COMPLETED;
-        }
+    } else if (e.body() instanceof ApprovalExpired x) {
+      with(x.approvalId(), s -> s.to(ApprovalStatus.EXPIRED));
+    } else if (e.body() instanceof ApprovalAbandoned x) {
+      with(x.approvalId(), s -> s.to(ApprovalStatus.ABANDONED));
+    } else if (e.body() instanceof ApprovalExecuting x) {
+      with(x.approvalId(), s -> s.to(ApprovalStatus.EXECUTING));
+    } else if (e.body() instanceof ExchangeOutcome o) {
+      Seen s = byExchange.get(e.exchangeId());
+      if (s != null && s.status() == ApprovalStatus.EXECUTING) {
+        s.result = result(o);
+        s.to(ApprovalStatus.COMPLETED);
       }
-      default -> { }
     }
   }
 
-  private static void with(Map<String, Seen> byId, String id, java.util.function.Consumer<Seen> f) {
-    Seen s = byId.get(id);
+  private void with(String approvalId, Consumer<Seen> f) {
+    Seen s = byId.get(approvalId);
     if (s != null) {
       f.accept(s);
     }
   }
 
-  /** The ticket answer from a journaled outcome (the body only where it was recorded). */
-  private static TicketResult result(JsonNode b) {
-    if ("failed".equals(b.path("outcome").asText())) {
-      return new TicketResult(b.path("status").asInt(502), List.of(), new byte[0], b.path("error").asText());
+  /**
+   * Restores the collected holds into {@code store}: ended ones for their tickets' retention, open
+   * ones with their timers.
+   *
+   * @return the holds to resume: open, or approved and not yet executing; approved ones come with
+   *     their resolution already complete
+   */
+  public List<PendingApproval> restore(RouteTable routes, ApprovalStore store, Ledger ledger,
+      Clock clock) {
+    List<PendingApproval> resume = new ArrayList<>();
+    for (Map.Entry<String, Seen> entry : byId.entrySet()) {
+      Seen s = entry.getValue();
+      ApprovalOpened o = s.opened;
+      boolean open = s.status() == ApprovalStatus.PENDING || s.status() == ApprovalStatus.APPROVED;
+      if (!"async".equals(o.mode())) {
+        if (open) {
+          abandonSync(s, ledger, clock);
+        }
+        continue;
+      }
+      PendingApproval a;
+      try {
+        a = new PendingApproval(entry.getKey(), s.exchangeId, HoldMode.ASYNC,
+            ApprovalTerms.from(o.terms()), HeldRequests.fromRecord(o.request(), routes), o.decision(),
+            o.digest(), Instant.parse(o.openedAt()), Instant.parse(o.expiresAt()));
+      } catch (RuntimeException e) {
+        LOG.error("approval {} cannot be restored and will not be executed: {}", entry.getKey(),
+            e.getMessage());
+        continue;
+      }
+      if (s.status() == ApprovalStatus.EXECUTING) {
+        outcomeUnknown(s, ledger, clock);
+      }
+      if (!open) {
+        a.request().release(); // ended: its request is never forwarded
+        if (a.expiresAt().plus(ApprovalStore.TICKET_RETENTION).isBefore(clock.instant())) {
+          continue; // long over: its ticket is no longer served (the ledger keeps it)
+        }
+      }
+      a.restore(s.votes, s.denial, s.result);
+      store.restore(a, s.path);
+      if (s.status() == ApprovalStatus.APPROVED) {
+        a.resolution().complete(new PendingApproval.Resolution(ApprovalStatus.APPROVED,
+            a.approvers(), s.lastReason));
+      }
+      if (open) {
+        resume.add(a);
+      }
     }
-    JsonNode resp = b.path("response");
+    return resume;
+  }
+
+  /** A sync hold cannot outlive its connection: journal its end and its exchange's outcome. */
+  private static void abandonSync(Seen s, Ledger ledger, Clock clock) {
+    String why = "the proxy restarted while the agent's connection waited";
+    ledger.append(LedgerEvent.of(s.exchangeId, clock.instant(),
+        new ApprovalAbandoned(s.opened.approvalId(), s.opened.digest(), why)));
+    ledger.append(LedgerEvent.of(s.exchangeId, clock.instant(),
+        new ExchangeCompleted("approval_abandoned", 499, null, null, 0, null)));
+  }
+
+  /**
+   * Forwarded, or about to be, when the proxy stopped, and no outcome recorded: never sent again
+   * (at most once). The outcome is journaled as unknown, and the ticket says so.
+   */
+  private static void outcomeUnknown(Seen s, Ledger ledger, Clock clock) {
+    ExchangeFailed failed = new ExchangeFailed(502, "outcome_unknown",
+        "the proxy stopped after forwarding this approved request and before its answer was"
+            + " recorded; it is not sent again (at most once): check the upstream", true, 0);
+    ledger.append(LedgerEvent.of(s.exchangeId, clock.instant(), failed));
+    s.result = result(failed);
+    s.to(ApprovalStatus.COMPLETED);
+  }
+
+  /** The ticket answer from a journaled outcome (the body only where it was recorded). */
+  private static TicketResult result(ExchangeOutcome o) {
+    if (o instanceof ExchangeFailed f) {
+      return new TicketResult(f.status(), List.of(), new byte[0], f.error());
+    }
+    ExchangeCompleted c = (ExchangeCompleted) o;
+    if (c.response() == null) {
+      return new TicketResult(c.status(), List.of(), new byte[0], c.outcome());
+    }
     List<Map.Entry<String, String>> headers = new ArrayList<>();
-    resp.path("headers").properties().forEach(h -> {
-      if (!"[redacted]".equals(h.getValue().asText())
-          && io.countersign.proxy.upstream.ResponseHeaders.passedOn(h.getKey())) {
-        headers.add(new SimpleImmutableEntry<>(h.getKey(), h.getValue().asText()));
+    c.response().headers().forEach((name, value) -> {
+      if (!"[redacted]".equals(value) && !"content-length".equals(name)) {
+        headers.add(new SimpleImmutableEntry<>(name, value));
       }
     });
-    byte[] body = resp.has("body") ? resp.path("body").toString().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    return new TicketResult(resp.path("status").asInt(b.path("status").asInt()), headers, body, null);
+    byte[] body = c.response().body() == null ? new byte[0]
+        : c.response().body().toString().getBytes(StandardCharsets.UTF_8);
+    return new TicketResult(c.response().status(), headers, body, null);
   }
 }

@@ -1,12 +1,19 @@
 package io.countersign.proxy.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.countersign.ledger.EventType;
 import io.countersign.ledger.Ledger;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.event.ApprovalAbandoned;
+import io.countersign.ledger.event.ApprovalApproved;
+import io.countersign.ledger.event.ApprovalDenied;
+import io.countersign.ledger.event.ApprovalExecuting;
+import io.countersign.ledger.event.ApprovalExpired;
+import io.countersign.ledger.event.ApprovalOpened;
+import io.countersign.ledger.event.ApprovalRefused;
+import io.countersign.ledger.event.DecisionRecord;
+import io.countersign.ledger.event.EventBody;
+import io.countersign.ledger.event.HoldTerms;
 import io.countersign.proxy.canonical.CanonicalRequest;
+import io.countersign.proxy.time.Scheduler;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,42 +24,40 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * All holds of this sidecar, and the one place their state changes. Each change is decided under
- * the store's lock (so two approvers racing on one hold cannot both resolve it), then journaled;
- * the hold's resolution completes only once its event is in the ledger. If the ledger refuses the
- * event, the hold is denied (fail closed). Expiry runs on one timer thread; nothing here runs on
- * an event loop or blocks one.
+ * All holds of this sidecar, and the rules of approving them: the right group, the exact digest,
+ * never the requester, a quorum of distinct approvers, single use, a deadline. Every change is
+ * decided under the hold's own lock (see {@link PendingApproval}), then journaled; the hold's
+ * resolution completes only once its event is in the ledger. If the ledger refuses a vote, the hold
+ * is denied (fail closed).
+ *
+ * <p>Time comes from the injected clock and scheduler (expiry, escalation, and how long an ended
+ * hold stays in memory), so the rules are tested with fake time. Nothing here runs on an event
+ * loop or blocks one: stages complete on the thread that appended (the ledger's append returns
+ * completed) or on the scheduler's thread.
  */
 public final class ApprovalStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalStore.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How long an ended hold stays in memory (the ledger keeps it for good). */
+  public static final Duration TICKET_RETENTION = Duration.ofHours(1);
 
   private final Ledger ledger;
   private final Clock clock;
+  private final Scheduler scheduler;
   private final int maxPending;
   private final int maxHeld;
   private final List<ApprovalNotifier> notifiers;
   private final Map<String, PendingApproval> approvals = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "countersign-approval-timer");
-        t.setDaemon(true);
-        return t;
-      });
-  /** How long an ended hold stays in memory (the ledger keeps it for good). */
-  public static final Duration TICKET_RETENTION = Duration.ofHours(1);
 
+  /** Guards the two counts below, which bound the holds open at once. */
+  private final Object bounds = new Object();
   private int pendingAsync;
   private int pendingSync;
   private volatile Listener listener = new Listener() {};
@@ -66,39 +71,41 @@ public final class ApprovalStore implements AutoCloseable {
     default void resolved(PendingApproval a, PendingApproval.Resolution r, boolean byHuman) {}
   }
 
+  /**
+   * @param ledger where every approval event goes
+   * @param clock the wall clock for timestamps and deadlines
+   * @param scheduler runs expiry, escalation and retirement
+   * @param maxPending the most async holds pending at once
+   * @param maxHeld the most sync holds waiting at once
+   * @param notifiers told when a hold opens (and on escalation)
+   */
+  public ApprovalStore(Ledger ledger, Clock clock, Scheduler scheduler, int maxPending, int maxHeld,
+      List<ApprovalNotifier> notifiers) {
+    this.ledger = ledger;
+    this.clock = clock;
+    this.scheduler = scheduler;
+    this.maxPending = maxPending;
+    this.maxHeld = maxHeld;
+    this.notifiers = List.copyOf(notifiers);
+  }
+
   /** Sets the listener. */
   public void listener(Listener l) {
     this.listener = l;
   }
 
   /**
-   * @param ledger where every approval event goes
-   * @param clock the wall clock for timestamps and deadlines
-   * @param maxPending the most async holds pending at once
-   * @param maxHeld the most sync holds waiting at once
-   * @param notifiers told when a hold opens (and on escalation)
-   */
-  public ApprovalStore(Ledger ledger, Clock clock, int maxPending, int maxHeld,
-      List<ApprovalNotifier> notifiers) {
-    this.ledger = ledger;
-    this.clock = clock;
-    this.maxPending = maxPending;
-    this.maxHeld = maxHeld;
-    this.notifiers = List.copyOf(notifiers);
-  }
-
-  /**
-   * Opens a hold for {@code request}, which the store then owns. Completes after {@code
-   * approval.opened} is journaled.
+   * Opens a hold for {@code request}. Completes after {@code approval.opened} is journaled.
    *
+   * @param decision the decision that held it, as journaled
    * @throws ApprovalRefusedException 429/503 when the bounds are reached
    */
   public CompletionStage<PendingApproval> open(String exchangeId, HoldMode mode, ApprovalTerms terms,
-      CanonicalRequest request, JsonNode decision) {
+      CanonicalRequest request, DecisionRecord decision) {
     Instant now = clock.instant();
     PendingApproval a = new PendingApproval(UUID.randomUUID().toString(), exchangeId, mode, terms,
         request, decision, HeldRequests.digest(request), now, now.plus(terms.timeout()));
-    synchronized (this) {
+    synchronized (bounds) {
       if (mode == HoldMode.ASYNC && pendingAsync >= maxPending) {
         throw new ApprovalRefusedException(429, "too_many_pending",
             "this proxy already holds " + maxPending + " requests awaiting approval; retry later");
@@ -109,62 +116,72 @@ public final class ApprovalStore implements AutoCloseable {
                 + " or send Prefer: respond-async");
       }
       count(mode, +1);
-      approvals.put(a.id(), a);
     }
-    return ledger.append(LedgerEvent.of(EventType.APPROVAL_OPENED, exchangeId, now, opened(a)))
-        .handle((idx, err) -> {
-          if (err != null) {
-            resolve(a, ApprovalStatus.DENIED, List.of(), "the hold could not be recorded");
-            throw new ApprovalRefusedException(503, "ledger_unavailable",
-                "the ledger cannot record this hold, so it is refused: " + err.getMessage());
-          }
-          schedule(a);
-          listener.opened(a);
-          notifiers.forEach(n -> n.opened(a, a.terms().group()));
-          return a;
-        });
+    approvals.put(a.id(), a);
+    return journal(a, opened(a)).handle((idx, err) -> {
+      if (err != null) {
+        end(a, ApprovalStatus.DENIED, List.of(), "the hold could not be recorded", false);
+        throw new ApprovalRefusedException(503, "ledger_unavailable",
+            "the ledger cannot record this hold, so it is refused: " + err.getMessage());
+      }
+      schedule(a);
+      listener.opened(a);
+      notifiers.forEach(n -> n.opened(a, a.terms().group()));
+      return a;
+    });
   }
 
-  /** A restored hold that had already ended: kept for its retention, then dropped. */
-  void retireRestored(PendingApproval a) {
-    retire(a);
-  }
-
-  /** Re-registers a hold rebuilt from the ledger at startup (no new event). */
-  void restore(PendingApproval a) {
-    synchronized (this) {
-      approvals.put(a.id(), a);
-      if (a.status() == ApprovalStatus.PENDING) {
-        count(a.mode(), +1);
+  /**
+   * Takes back a hold rebuilt from the ledger at startup (no new event): its votes are restored and
+   * its status replayed through the state machine; an open one gets its timers again.
+   */
+  void restore(PendingApproval a, List<ApprovalStatus> path) {
+    for (ApprovalStatus s : path) {
+      if (!a.moveTo(s)) {
+        throw new IllegalStateException("approval " + a.id() + " cannot be restored as " + path);
       }
     }
+    approvals.put(a.id(), a);
     if (a.status() == ApprovalStatus.PENDING) {
+      synchronized (bounds) {
+        count(a.mode(), +1);
+      }
       schedule(a);
+    } else if (a.status().isFinal()) {
+      retire(a);
     }
   }
 
   private void schedule(PendingApproval a) {
-    long delay = Math.max(0, Duration.between(clock.instant(), a.expiresAt()).toMillis());
-    a.expiry(timer.schedule(() -> expire(a.id()), delay, TimeUnit.MILLISECONDS));
+    Instant now = clock.instant();
+    Scheduler.Scheduled expiry = scheduler.schedule(() -> expire(a.id()),
+        Duration.between(now, a.expiresAt()));
+    Scheduler.Scheduled escalation = () -> { };
     ApprovalTerms t = a.terms();
     if (t.escalateGroup() != null) {
       // counted from the hold's opening, so a restart neither repeats nor delays it
-      long escalateIn = Duration.between(clock.instant(), a.openedAt().plus(t.escalateAfter())).toMillis();
-      if (escalateIn >= 0 && escalateIn < delay) {
-        timer.schedule(() -> {
+      Instant at = a.openedAt().plus(t.escalateAfter());
+      if (!at.isBefore(now) && at.isBefore(a.expiresAt())) {
+        escalation = scheduler.schedule(() -> {
           if (a.status() == ApprovalStatus.PENDING) {
             notifiers.forEach(n -> n.opened(a, t.escalateGroup()));
           }
-        }, escalateIn, TimeUnit.MILLISECONDS);
+        }, Duration.between(now, at));
       }
     }
+    Scheduler.Scheduled esc = escalation;
+    a.timers(() -> {
+      expiry.cancel();
+      esc.cancel();
+    });
   }
 
   /**
    * Records one approver's approval; on reaching the quorum the hold resolves APPROVED.
    *
    * @param digest the request digest the approver saw; must match
-   * @throws ApprovalRefusedException (also journaled) saying why the vote does not count
+   * @throws ApprovalRefusedException 404 when there is no such hold (journal it with {@link
+   *     #refusal}); other refusals come as a failed stage, already journaled
    */
   public CompletionStage<PendingApproval> approve(String id, Approver who, String reason, String digest) {
     return vote(id, who, reason, digest, true);
@@ -182,60 +199,45 @@ public final class ApprovalStore implements AutoCloseable {
       throw new ApprovalRefusedException(404, "no_such_approval", "no approval " + id);
     }
     Instant now = clock.instant();
-    PendingApproval.Vote vote = new PendingApproval.Vote(who.name(), reason, now);
     boolean resolves;
-    synchronized (this) {
-      ApprovalRefusedException refused = check(a, who, digest);
-      if (refused != null) {
-        // answered only once the refusal is on record
-        return refusal(a, who.name(), refused).handle((idx, err) -> {
-          throw refused;
-        });
-      }
-      if (approve) {
-        a.addApproval(vote);
-        resolves = a.approvals().size() >= a.terms().quorum();
-      } else {
-        a.denial(vote);
-        resolves = true;
-      }
-      if (resolves) {
-        a.status(approve ? ApprovalStatus.APPROVED : ApprovalStatus.DENIED);
+    try {
+      resolves = a.vote(new PendingApproval.Vote(who.name(), reason, now), approve,
+          hold -> refusalOf(hold, who, digest));
+    } catch (ApprovalRefusedException refused) {
+      // answered only once the refusal is on record
+      return refusal(a, who.name(), refused).handle((idx, err) -> {
+        throw refused;
+      });
+    }
+    if (resolves) {
+      synchronized (bounds) {
         count(a.mode(), -1);
       }
     }
-    ObjectNode body = base(a);
-    body.put("approver", who.name());
-    body.put("reason", reason);
-    body.put("approvals", a.approvals().size());
-    body.put("quorum", a.terms().quorum());
-    body.put("resolved", resolves);
-    EventType type = approve ? EventType.APPROVAL_APPROVED : EventType.APPROVAL_DENIED;
-    return ledger.append(LedgerEvent.of(type, a.exchangeId(), now, body)).handle((idx, err) -> {
+    List<PendingApproval.Vote> votes = a.approvals();
+    EventBody body = approve
+        ? new ApprovalApproved(a.id(), a.digest(), who.name(), reason, votes.size(),
+            a.terms().quorum(), resolves)
+        : new ApprovalDenied(a.id(), a.digest(), who.name(), reason, votes.size(),
+            a.terms().quorum(), true);
+    return ledger.append(LedgerEvent.of(a.exchangeId(), now, body)).handle((idx, err) -> {
       if (err != null) {
         // the vote is not on record, so it must not take effect: the hold ends denied (fail
         // closed), whether or not this vote would have resolved it
-        forceDeny(a, "a vote could not be recorded in the ledger");
+        failClosed(a, resolves, "a vote could not be recorded in the ledger");
         throw new ApprovalRefusedException(503, "ledger_unavailable",
             "the ledger cannot record this vote; the hold is denied: " + err.getMessage());
       }
       if (resolves) {
-        List<String> by = approve
-            ? a.approvals().stream().map(PendingApproval.Vote::approver).toList()
-            : List.of(who.name());
-        PendingApproval.Resolution res = new PendingApproval.Resolution(a.status(), by, reason);
-        listener.resolved(a, res, true);
-        a.resolution().complete(res);
-        if (res.status() != ApprovalStatus.APPROVED || a.mode() == HoldMode.SYNC) {
-          retire(a); // an approved async hold retires once executed (completed)
-        }
+        List<String> by = approve ? a.approvers() : List.of(who.name());
+        resolved(a, new PendingApproval.Resolution(a.status(), by, reason), true);
       }
       return a;
     });
   }
 
-  /** Why {@code who} may not vote on {@code a} now, or null. Called under the lock. */
-  private static ApprovalRefusedException check(PendingApproval a, Approver who, String digest) {
+  /** Why {@code who} may not vote on {@code a} now, or null. Called under the hold's lock. */
+  private static ApprovalRefusedException refusalOf(PendingApproval a, Approver who, String digest) {
     // the group first: someone outside it learns nothing about the hold's state
     if (!who.groups().contains(a.terms().group())) {
       return new ApprovalRefusedException(403, "wrong_group",
@@ -257,8 +259,7 @@ public final class ApprovalStore implements AutoCloseable {
       return new ApprovalRefusedException(403, "self_approval",
           "a requester can never approve its own call");
     }
-    boolean voted = a.approvals().stream().anyMatch(v -> v.approver().equals(who.name()));
-    if (voted) {
+    if (a.approvers().contains(who.name())) {
       return new ApprovalRefusedException(409, "already_voted",
           who.name() + " already approved; a quorum needs distinct approvers");
     }
@@ -267,12 +268,9 @@ public final class ApprovalStore implements AutoCloseable {
 
   /** Journals a refused approval call that reached a hold (bad token calls are journaled by the API). */
   CompletionStage<Long> refusal(PendingApproval a, String who, ApprovalRefusedException e) {
-    ObjectNode body = a == null ? JSON.createObjectNode() : base(a);
-    body.put("approver", who);
-    body.put("error", e.code());
-    body.put("message", e.getMessage());
-    return ledger.append(LedgerEvent.of(EventType.APPROVAL_REFUSED, a == null ? "-" : a.exchangeId(),
-        clock.instant(), body));
+    return ledger.append(LedgerEvent.of(a == null ? "-" : a.exchangeId(), clock.instant(),
+        new ApprovalRefused(a == null ? null : a.id(), a == null ? null : a.digest(), who, e.code(),
+            e.getMessage())));
   }
 
   /** Journals a refusal for a call that named no valid hold or approver. */
@@ -281,26 +279,29 @@ public final class ApprovalStore implements AutoCloseable {
     return refusal(a, who, e);
   }
 
-  /** Ends a hold denied without a journaled vote (the ledger failed); completes its resolution. */
-  private void forceDeny(PendingApproval a, String reason) {
-    synchronized (this) {
-      if (a.status().isOpen()) {
+  /**
+   * A vote could not be journaled: the hold ends denied, without a recorded vote. {@code
+   * alreadyResolved}: the vote had resolved it (approved or denied) before the write failed.
+   */
+  private void failClosed(PendingApproval a, boolean alreadyResolved, String reason) {
+    // an approve that made the quorum moved the hold to APPROVED, a deny to DENIED; a vote short of
+    // the quorum left it PENDING, and counted among the open holds
+    boolean wasOpen = a.status() == ApprovalStatus.PENDING;
+    a.moveTo(ApprovalStatus.DENIED);
+    if (wasOpen && !alreadyResolved) {
+      synchronized (bounds) {
         count(a.mode(), -1);
       }
-      a.status(ApprovalStatus.DENIED);
     }
-    PendingApproval.Resolution res = new PendingApproval.Resolution(ApprovalStatus.DENIED, List.of(), reason);
-    listener.resolved(a, res, false);
-    a.resolution().complete(res); // no-op if it already completed
-    retire(a);
+    resolved(a, new PendingApproval.Resolution(ApprovalStatus.DENIED, List.of(), reason), false);
   }
 
   /** Times a hold out (its on_timeout is deny). */
   void expire(String id) {
     PendingApproval a = approvals.get(id);
     if (a != null) {
-      resolve(a, ApprovalStatus.EXPIRED, List.of(),
-          "no approval within " + a.terms().timeout() + " (on_timeout: deny)");
+      end(a, ApprovalStatus.EXPIRED, List.of(),
+          "no approval within " + a.terms().timeout() + " (on_timeout: deny)", true);
     }
   }
 
@@ -308,51 +309,74 @@ public final class ApprovalStore implements AutoCloseable {
   public void abandon(String id, String why) {
     PendingApproval a = approvals.get(id);
     if (a != null) {
-      resolve(a, ApprovalStatus.ABANDONED, List.of(), why);
+      end(a, ApprovalStatus.ABANDONED, List.of(), why, true);
     }
   }
 
-  /** Resolves an open hold without a vote (timeout, abandonment, a failed write). */
-  private void resolve(PendingApproval a, ApprovalStatus to, List<String> by, String reason) {
-    synchronized (this) {
-      if (!a.status().isOpen()) {
-        return;
-      }
-      a.status(to);
+  /**
+   * Ends an open hold without a vote (timeout, abandonment, a failed write), journaling why when
+   * {@code journal}; does nothing when the hold was resolved meanwhile.
+   */
+  private void end(PendingApproval a, ApprovalStatus to, List<String> by, String reason,
+      boolean journal) {
+    if (!a.moveTo(to)) {
+      return;
+    }
+    synchronized (bounds) {
       count(a.mode(), -1);
     }
-    ObjectNode body = base(a);
-    body.put("reason", reason);
-    EventType type = to == ApprovalStatus.EXPIRED ? EventType.APPROVAL_EXPIRED
-        : to == ApprovalStatus.ABANDONED ? EventType.APPROVAL_ABANDONED : EventType.APPROVAL_DENIED;
-    ledger.append(LedgerEvent.of(type, a.exchangeId(), clock.instant(), body))
-        .whenComplete((idx, err) -> {
-          if (err != null) {
-            LOG.error("approval {}: {} not recorded: {}", a.id(), type.wireName(), err.toString());
-          }
-          PendingApproval.Resolution res = new PendingApproval.Resolution(to, by, reason);
-          listener.resolved(a, res, false);
-          a.resolution().complete(res);
-          retire(a);
-        });
+    PendingApproval.Resolution res = new PendingApproval.Resolution(to, by, reason);
+    if (!journal) {
+      resolved(a, res, false);
+      return;
+    }
+    EventBody body = switch (to) {
+      case EXPIRED -> new ApprovalExpired(a.id(), a.digest(), reason);
+      case ABANDONED -> new ApprovalAbandoned(a.id(), a.digest(), reason);
+      default -> ApprovalDenied.byProxy(a.id(), a.digest(), reason);
+    };
+    journal(a, body).whenComplete((idx, err) -> {
+      if (err != null) {
+        LOG.error("approval {}: {} not recorded: {}", a.id(), to, err.toString());
+      }
+      resolved(a, res, false);
+    });
+  }
+
+  /** Tells the listener, completes the resolution, and retires an ended hold. */
+  private void resolved(PendingApproval a, PendingApproval.Resolution res, boolean byHuman) {
+    listener.resolved(a, res, byHuman);
+    a.resolution().complete(res); // a no-op if it completed already
+    if (a.status().isFinal()) {
+      retire(a);
+    }
   }
 
   /**
    * Journals that an approved request is about to be forwarded (at most once: after a crash the
-   * proxy sees this event and does not forward again).
+   * proxy sees this event and does not forward again). Fails, and ends the hold denied, when the
+   * event cannot be written: then nothing may be forwarded.
    */
   public CompletionStage<Long> executing(PendingApproval a) {
-    a.executing(true);
-    ObjectNode body = base(a);
-    body.set("approved_by", JSON.valueToTree(a.approvals().stream().map(PendingApproval.Vote::approver).toList()));
-    return ledger.append(LedgerEvent.of(EventType.APPROVAL_EXECUTING, a.exchangeId(), clock.instant(), body));
+    if (a.status() != ApprovalStatus.APPROVED) {
+      throw new IllegalStateException("approval " + a.id() + " is " + a.status() + ", not approved");
+    }
+    return journal(a, new ApprovalExecuting(a.id(), a.digest(), a.approvers()))
+        .whenComplete((idx, err) -> {
+          if (err == null) {
+            a.moveTo(ApprovalStatus.EXECUTING);
+          } else if (a.moveTo(ApprovalStatus.DENIED)) {
+            retire(a);
+          }
+        });
   }
 
-  /** Marks an async hold completed with the upstream's answer, for its ticket. */
+  /**
+   * Ends an executed hold: its exchange has its outcome. An async hold keeps {@code result} for its
+   * ticket (null for a sync hold, whose agent got the answer directly).
+   */
   public void completed(PendingApproval a, TicketResult result) {
-    a.result(result);
-    a.status(ApprovalStatus.COMPLETED);
-    a.request().release();
+    a.complete(result);
     retire(a);
   }
 
@@ -361,10 +385,7 @@ public final class ApprovalStore implements AutoCloseable {
    * vote answered 409 and journaled against it), then is dropped; the ledger keeps it for good.
    */
   private void retire(PendingApproval a) {
-    a.cancelExpiry();
-    if (!timer.isShutdown()) {
-      timer.schedule(() -> forget(a.id()), TICKET_RETENTION.toMillis(), TimeUnit.MILLISECONDS);
-    }
+    scheduler.schedule(() -> forget(a.id()), TICKET_RETENTION);
   }
 
   /** One hold by id. */
@@ -385,15 +406,18 @@ public final class ApprovalStore implements AutoCloseable {
   }
 
   /** Holds still open, by mode (for bounds and metrics). */
-  public synchronized int openCount(HoldMode mode) {
-    return mode == HoldMode.ASYNC ? pendingAsync : pendingSync;
+  public int openCount(HoldMode mode) {
+    synchronized (bounds) {
+      return mode == HoldMode.ASYNC ? pendingAsync : pendingSync;
+    }
   }
 
-  /** Drops a resolved hold from memory (its record stays in the ledger). */
-  public void forget(String id) {
+  /** Drops an ended hold from memory (its record stays in the ledger). */
+  void forget(String id) {
     approvals.remove(id);
   }
 
+  /** Under {@link #bounds}. */
   private void count(HoldMode mode, int delta) {
     if (mode == HoldMode.ASYNC) {
       pendingAsync += delta;
@@ -402,35 +426,22 @@ public final class ApprovalStore implements AutoCloseable {
     }
   }
 
-  private ObjectNode opened(PendingApproval a) {
-    ObjectNode body = base(a);
-    body.put("mode", a.mode().name().toLowerCase(Locale.ROOT));
-    ObjectNode terms = body.putObject("terms");
-    terms.put("group", a.terms().group());
-    terms.put("quorum", a.terms().quorum());
-    terms.put("timeout", a.terms().timeout().toString());
-    terms.put("on_timeout", a.terms().onTimeout());
-    if (a.terms().escalateGroup() != null) {
-      terms.putObject("escalate").put("group", a.terms().escalateGroup())
-          .put("after", a.terms().escalateAfter().toString());
-    }
-    body.put("opened_at", a.openedAt().toString());
-    body.put("expires_at", a.expiresAt().toString());
-    body.set("request", HeldRequests.toJson(a.request()));
-    body.set("decision", a.decision());
-    return body;
+  private CompletionStage<Long> journal(PendingApproval a, EventBody body) {
+    return ledger.append(LedgerEvent.of(a.exchangeId(), clock.instant(), body));
   }
 
-  private static ObjectNode base(PendingApproval a) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("approval_id", a.id());
-    body.put("digest", a.digest());
-    return body;
+  private static ApprovalOpened opened(PendingApproval a) {
+    ApprovalTerms t = a.terms();
+    HoldTerms terms = new HoldTerms(t.group(), t.quorum(), t.timeout().toString(), t.onTimeout(),
+        t.escalateGroup() == null ? null
+            : new HoldTerms.Escalation(t.escalateGroup(), t.escalateAfter().toString()));
+    return new ApprovalOpened(a.id(), a.digest(), a.mode().name().toLowerCase(Locale.ROOT), terms,
+        a.openedAt().toString(), a.expiresAt().toString(), HeldRequests.toRecord(a.request()),
+        a.decision());
   }
 
   @Override
   public void close() {
-    timer.shutdownNow();
     notifiers.forEach(ApprovalNotifier::close);
   }
 }

@@ -1,6 +1,7 @@
 package io.countersign.proxy.approval;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.countersign.ledger.event.HoldTerms;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 
@@ -66,6 +67,21 @@ public record ApprovalTerms(
       }
     }
     return new ApprovalTerms(group, quorum, timeout, onTimeout, escGroup, escAfter);
+  }
+
+  /**
+   * The terms as journaled in {@code approval.opened}.
+   *
+   * @throws IllegalArgumentException when they do not parse (the hold is then not restored)
+   */
+  public static ApprovalTerms from(HoldTerms t) {
+    try {
+      return new ApprovalTerms(t.group(), t.quorum(), Duration.parse(t.timeout()), t.onTimeout(),
+          t.escalate() == null ? null : t.escalate().group(),
+          t.escalate() == null ? null : Duration.parse(t.escalate().after()));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the journaled approval terms do not parse: " + e.getMessage(), e);
+    }
   }
 
   private static Duration duration(JsonNode n, String key, Duration dflt) {

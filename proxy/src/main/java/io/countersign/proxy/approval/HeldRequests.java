@@ -1,9 +1,7 @@
 package io.countersign.proxy.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.ledger.event.Caller;
+import io.countersign.ledger.event.HeldRequest;
 import io.countersign.proxy.canonical.CallerIdentity;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.canonical.Canonicalizer;
@@ -26,13 +24,11 @@ import java.util.Map;
  * later or after a restart. Also the request's digest, which an approval is bound to.
  */
 public final class HeldRequests {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private HeldRequests() {}
 
   /**
-   * The digest an approval is bound to: SHA-256 over method, upstream target, forwarded headers
-   * and the body's SHA-256. Two requests with one digest forward the same bytes.
+   * The digest an approval is bound to: SHA-256 over method, route, upstream target, forwarded
+   * headers and the body's SHA-256. Two requests with one digest forward the same bytes.
    */
   public static String digest(CanonicalRequest r) {
     StringBuilder s = new StringBuilder();
@@ -51,30 +47,18 @@ public final class HeldRequests {
   }
 
   /** The request as stored in {@code approval.opened}. */
-  public static ObjectNode toJson(CanonicalRequest r) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("method", r.method());
-    n.put("route", r.route().name());
-    n.put("path", r.path());
-    n.put("upstream_path", r.upstreamPath());
-    n.put("query", r.query().canonical());
-    ArrayNode headers = n.putArray("headers");
-    r.headers().forEach(h -> headers.addArray().add(h.getKey()).add(h.getValue()));
-    n.put("body_base64", Base64.getEncoder().encodeToString(ByteBufUtil.getBytes(r.body())));
-    n.put("body_sha256", r.bodySha256());
-    CallerIdentity c = r.caller();
-    ObjectNode caller = n.putObject("caller");
-    caller.put("agent", c.agent());
-    caller.put("workflow", c.workflow());
-    caller.put("run", c.run());
-    caller.put("on_behalf_of", c.onBehalfOf());
-    caller.put("account", c.account());
-    caller.put("tool", c.tool());
-    caller.put("prompt_ref", c.promptRef());
-    if (c.contextRefs() != null) {
-      c.contextRefs().forEach(caller.putArray("context_refs")::add);
-    }
-    return n;
+  public static HeldRequest toRecord(CanonicalRequest r) {
+    List<List<String>> headers = new ArrayList<>(r.headers().size());
+    r.headers().forEach(h -> headers.add(List.of(h.getKey(), h.getValue())));
+    return new HeldRequest(r.method(), r.route().name(), r.path(), r.upstreamPath(),
+        r.query().canonical(), headers, Base64.getEncoder().encodeToString(ByteBufUtil.getBytes(r.body())),
+        r.bodySha256(), caller(r.caller()));
+  }
+
+  /** A caller as journaled. */
+  public static Caller caller(CallerIdentity c) {
+    return new Caller(c.agent(), c.workflow(), c.run(), c.onBehalfOf(), c.account(), c.tool(),
+        c.promptRef(), c.contextRefs());
   }
 
   /**
@@ -83,39 +67,30 @@ public final class HeldRequests {
    * @throws IllegalArgumentException when the route no longer exists or the body does not match
    *     its recorded digest (the request is then never forwarded)
    */
-  public static CanonicalRequest fromJson(JsonNode n, RouteTable routes) {
-    String path = n.path("path").asText();
-    RouteTable.Match match = routes.match(path);
-    if (match == null || !match.route().name().equals(n.path("route").asText())) {
-      throw new IllegalArgumentException("route " + n.path("route").asText() + " is no longer configured");
+  public static CanonicalRequest fromRecord(HeldRequest n, RouteTable routes) {
+    RouteTable.Match match = routes.match(n.path());
+    if (match == null || !match.route().name().equals(n.route())) {
+      throw new IllegalArgumentException("route " + n.route() + " is no longer configured");
     }
     List<Map.Entry<String, String>> headers = new ArrayList<>();
-    n.path("headers").forEach(h -> headers.add(new SimpleImmutableEntry<>(h.get(0).asText(), h.get(1).asText())));
-    byte[] body = Base64.getDecoder().decode(n.path("body_base64").asText(""));
+    for (List<String> h : n.headers()) {
+      if (h.size() != 2) {
+        throw new IllegalArgumentException("a stored header is not a [name, value] pair: " + h);
+      }
+      headers.add(new SimpleImmutableEntry<>(h.get(0), h.get(1)));
+    }
+    byte[] body = Base64.getDecoder().decode(n.bodyBase64() == null ? "" : n.bodyBase64());
     var buf = Unpooled.wrappedBuffer(body);
     String sha = Canonicalizer.sha256(buf);
-    if (!sha.equals(n.path("body_sha256").asText())) {
+    if (!sha.equals(n.bodySha256())) {
       buf.release();
       throw new IllegalArgumentException("the stored body does not match its SHA-256");
     }
-    JsonNode c = n.path("caller");
-    List<String> refs = null;
-    if (c.path("context_refs").isArray()) {
-      refs = new ArrayList<>();
-      for (JsonNode r : c.path("context_refs")) {
-        refs.add(r.asText());
-      }
-    }
-    CallerIdentity caller = new CallerIdentity(text(c, "agent"), text(c, "workflow"), text(c, "run"),
-        text(c, "on_behalf_of"), text(c, "account"), text(c, "tool"), text(c, "prompt_ref"), refs);
-    String query = n.path("query").isNull() ? null : n.path("query").asText(null);
-    return new CanonicalRequest(n.path("method").asText(), match.route(), path,
-        n.path("upstream_path").asText(), new QueryCanonicalizer.CanonicalQuery(query, Map.of()),
-        List.copyOf(headers), buf, null, sha, caller, "async".equals(n.path("mode").asText()));
-  }
-
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
+    Caller c = n.caller() == null ? new Caller(null, null, null, null, null, null, null, null) : n.caller();
+    CallerIdentity caller = new CallerIdentity(c.agent(), c.workflow(), c.run(), c.onBehalfOf(),
+        c.account(), c.tool(), c.promptRef(), c.contextRefs());
+    return new CanonicalRequest(n.method(), match.route(), n.path(), n.upstreamPath(),
+        new QueryCanonicalizer.CanonicalQuery(n.query(), Map.of()), List.copyOf(headers), buf, null,
+        sha, caller, true);
   }
 }

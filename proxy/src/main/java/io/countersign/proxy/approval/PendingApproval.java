@@ -1,6 +1,6 @@
 package io.countersign.proxy.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.countersign.ledger.event.DecisionRecord;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,9 +8,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One hold. Mutable state is guarded by the {@link ApprovalStore} that owns it (all changes happen
- * under the store's lock); the resolution future completes once, after the resolving event is in
- * the ledger.
+ * One hold. Its mutable state (status, votes, result) is guarded by the hold's own monitor: every
+ * read and every change is {@code synchronized} on it, and {@link #moveTo} is the one place its
+ * status changes. A vote's check and its effect happen in one {@link #vote} call, so two approvers
+ * racing on one hold cannot both resolve it. The {@link ApprovalStore} decides what to change and
+ * journals it; the resolution future completes once, after the resolving event is in the ledger.
  */
 public final class PendingApproval {
   /**
@@ -36,20 +38,20 @@ public final class PendingApproval {
   private final HoldMode mode;
   private final ApprovalTerms terms;
   private final CanonicalRequest request;
-  private final JsonNode decision;
+  private final DecisionRecord decision;
   private final String digest;
   private final Instant openedAt;
   private final Instant expiresAt;
-  private final List<Vote> approvals = new ArrayList<>();
   private final CompletableFuture<Resolution> resolution = new CompletableFuture<>();
+  private final List<Vote> approvals = new ArrayList<>();
   private ApprovalStatus status = ApprovalStatus.PENDING;
   private Vote denial;
-  private boolean executing;
   private TicketResult result;
-  private java.util.concurrent.Future<?> expiry;
+  private Runnable cancelTimers = () -> { };
 
   PendingApproval(String id, String exchangeId, HoldMode mode, ApprovalTerms terms,
-      CanonicalRequest request, JsonNode decision, String digest, Instant openedAt, Instant expiresAt) {
+      CanonicalRequest request, DecisionRecord decision, String digest, Instant openedAt,
+      Instant expiresAt) {
     this.id = id;
     this.exchangeId = exchangeId;
     this.mode = mode;
@@ -77,16 +79,20 @@ public final class PendingApproval {
     return terms;
   }
 
-  /** The exact request that will be forwarded on approval. */
+  /**
+   * The exact request that will be forwarded on approval. The exchange that opened the hold owns
+   * it (and releases its body); a view must check {@code request().body().refCnt() > 0}.
+   */
   public CanonicalRequest request() {
     return request;
   }
 
-  /** The decision that held it (risk, rule, reasons, obligations). */
-  public JsonNode decision() {
+  /** The decision that held it, as journaled (risk, rule, reasons, obligations). */
+  public DecisionRecord decision() {
     return decision;
   }
 
+  /** The request digest every vote must name. */
   public String digest() {
     return digest;
   }
@@ -104,60 +110,91 @@ public final class PendingApproval {
     return resolution;
   }
 
-  /** Current value (thread-safe). */
+  /** The current status. */
   public synchronized ApprovalStatus status() {
     return status;
   }
 
-  synchronized void status(ApprovalStatus s) {
-    this.status = s;
-  }
-
-  /** Current value (thread-safe). */
+  /** The approvals so far, in order. */
   public synchronized List<Vote> approvals() {
     return List.copyOf(approvals);
   }
 
-  synchronized void addApproval(Vote v) {
-    approvals.add(v);
+  /** The approvers whose votes count, in order. */
+  public synchronized List<String> approvers() {
+    return approvals.stream().map(Vote::approver).toList();
   }
 
-  /** Current value (thread-safe). */
+  /** The deny vote that ended the hold, or null. */
   public synchronized Vote denial() {
     return denial;
   }
 
-  synchronized void denial(Vote v) {
-    this.denial = v;
-  }
-
-  /** Current value (thread-safe). */
-  public synchronized boolean executing() {
-    return executing;
-  }
-
-  synchronized void executing(boolean e) {
-    this.executing = e;
-  }
-
-  /** Current value (thread-safe). */
+  /** The upstream's answer to an executed async hold, for its ticket; null before. */
   public synchronized TicketResult result() {
     return result;
   }
 
-  synchronized void result(TicketResult r) {
-    this.result = r;
-  }
-
-  synchronized void expiry(java.util.concurrent.Future<?> f) {
-    this.expiry = f;
-  }
-
-  /** Cancels the expiry timer once the hold has ended (so ended holds do not keep timer tasks). */
-  synchronized void cancelExpiry() {
-    if (expiry != null) {
-      expiry.cancel(false);
-      expiry = null;
+  /**
+   * Moves to {@code to}.
+   *
+   * @return false, changing nothing, when the hold is not in a status that may move there (it was
+   *     resolved meanwhile, by a vote, a timeout or the agent going away)
+   */
+  synchronized boolean moveTo(ApprovalStatus to) {
+    if (!status.canMoveTo(to)) {
+      return false;
     }
+    status = to;
+    if (to.isFinal() || to == ApprovalStatus.APPROVED) {
+      cancelTimers.run(); // nothing is left to time out
+      cancelTimers = () -> { };
+    }
+    return true;
+  }
+
+  /**
+   * Checks a vote and applies it, atomically.
+   *
+   * @param refusal why the vote does not count (null if it does); checked under this hold's lock
+   * @return whether the vote resolved the hold (the quorum is reached, or it was a deny)
+   * @throws ApprovalRefusedException the refusal, when there is one
+   */
+  synchronized boolean vote(Vote v, boolean approve, VoteCheck refusal) {
+    ApprovalRefusedException refused = refusal.check(this);
+    if (refused != null) {
+      throw refused;
+    }
+    if (!approve) {
+      denial = v;
+      return moveTo(ApprovalStatus.DENIED);
+    }
+    approvals.add(v);
+    return approvals.size() >= terms.quorum() && moveTo(ApprovalStatus.APPROVED);
+  }
+
+  /** Why a vote on a hold does not count; called under the hold's lock. */
+  interface VoteCheck {
+    /** The refusal, or null when the vote counts. */
+    ApprovalRefusedException check(PendingApproval a);
+  }
+
+  /** Rebuilds a restored hold's votes and result (no journaling: they are in the ledger). */
+  synchronized void restore(List<Vote> votes, Vote deniedBy, TicketResult executed) {
+    approvals.addAll(votes);
+    denial = deniedBy;
+    result = executed;
+  }
+
+  /** Keeps the answer of an executed async hold and ends it. */
+  synchronized void complete(TicketResult r) {
+    if (moveTo(ApprovalStatus.COMPLETED)) {
+      result = r;
+    }
+  }
+
+  /** What cancels this hold's timers; replaced by the store when it schedules them. */
+  synchronized void timers(Runnable cancel) {
+    this.cancelTimers = cancel;
   }
 }

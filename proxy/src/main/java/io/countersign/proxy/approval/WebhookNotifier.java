@@ -2,9 +2,9 @@ package io.countersign.proxy.approval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.countersign.ledger.EventType;
 import io.countersign.ledger.Ledger;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.event.ApprovalNotified;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -107,15 +107,9 @@ public final class WebhookNotifier implements ApprovalNotifier {
   }
 
   private void record(PendingApproval a, String group, boolean ok, int attempts, String detail) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("approval_id", a.id());
-    body.put("channel", kind.name().toLowerCase(java.util.Locale.ROOT));
-    body.put("target", url.getScheme() + "://" + url.getAuthority());
-    body.put("group", group);
-    body.put("delivered", ok);
-    body.put("attempts", attempts);
-    body.put("detail", detail);
-    ledger.append(LedgerEvent.of(EventType.APPROVAL_NOTIFIED, a.exchangeId(), clock.instant(), body));
+    ledger.append(LedgerEvent.of(a.exchangeId(), clock.instant(), new ApprovalNotified(a.id(),
+        kind.name().toLowerCase(java.util.Locale.ROOT), url.getScheme() + "://" + url.getAuthority(),
+        group, ok, attempts, detail)));
   }
 
   private byte[] payload(PendingApproval a, String group) {
@@ -127,16 +121,13 @@ public final class WebhookNotifier implements ApprovalNotifier {
       StringBuilder text = new StringBuilder()
           .append(group.equals(a.terms().group()) ? ":raised_hand: *Approval needed* ("
               : ":rotating_light: *Escalated: approval still needed* (").append(group).append(", ")
-          .append(d.path("risk").asText()).append(" risk)\n")
+          .append(d.risk()).append(" risk)\n")
           .append('`').append(r.method()).append(' ').append(r.path()).append("` by agent ")
           .append(r.caller().agent());
       if (r.caller().onBehalfOf() != null) {
         text.append(" for ").append(r.caller().onBehalfOf());
       }
-      java.util.List<String> reasons = new java.util.ArrayList<>();
-      d.path("reasons").forEach(x -> reasons.add(x.asText()));
-      text.append("\nRule ").append(d.path("rule").asText()).append(": ")
-          .append(String.join("; ", reasons));
+      text.append("\nRule ").append(d.rule()).append(": ").append(String.join("; ", d.reasons()));
       text.append("\nExpires ").append(a.expiresAt());
       if (link != null) {
         text.append("\n<").append(link).append("|Review the request>");
@@ -150,9 +141,9 @@ public final class WebhookNotifier implements ApprovalNotifier {
       p.put("quorum", a.terms().quorum());
       p.put("expires_at", a.expiresAt().toString());
       p.put("digest", a.digest());
-      p.put("risk", d.path("risk").asText());
-      p.put("rule", d.path("rule").asText());
-      p.set("reasons", d.path("reasons"));
+      p.put("risk", d.risk());
+      p.put("rule", d.rule());
+      d.reasons().forEach(p.putArray("reasons")::add);
       p.put("method", r.method());
       p.put("path", r.path());
       p.put("agent", r.caller().agent());

@@ -1,7 +1,9 @@
 package io.countersign.proxy.budget;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.countersign.ledger.RecordedEvent;
+import io.countersign.ledger.event.Caller;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.ExchangeOutcome;
 import io.countersign.proxy.canonical.CallerIdentity;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -82,7 +84,7 @@ public final class SpendCounters {
   /** Consumes recorded events into the counters. Single-threaded, like the read that feeds it. */
   public final class Rebuild implements Consumer<RecordedEvent> {
     private final LocalDate today;
-    private final Map<String, JsonNode> decided = new HashMap<>();
+    private final Map<String, ExchangeDecided> decided = new HashMap<>();
     private int counted;
 
     private Rebuild(LocalDate today) {
@@ -91,27 +93,21 @@ public final class SpendCounters {
 
     @Override
     public void accept(RecordedEvent e) {
-      JsonNode b = e.event().body();
-      switch (e.event().type()) {
-        case EXCHANGE_DECIDED -> {
-          if (b.path("decision").path("obligations").path("cost").asLong(0) > 0) {
-            decided.put(e.event().exchangeId(), b);
-          }
+      String id = e.event().exchangeId();
+      if (e.event().body() instanceof ExchangeDecided d) {
+        if (cost(d) > 0) {
+          decided.put(id, d);
         }
-        case EXCHANGE_COMPLETED -> {
-          JsonNode d = decided.remove(e.event().exchangeId());
-          if (d != null && "forwarded".equals(b.path("outcome").asText())) {
-            Instant at = e.event().time();
-            if (LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
-              JsonNode c = d.path("caller");
-              add(text(c, "agent"), text(c, "workflow"), text(c, "account"), at,
-                  d.path("decision").path("obligations").path("cost").asLong(0));
-              counted++;
-            }
-          }
+      } else if (e.event().body() instanceof ExchangeOutcome o) {
+        ExchangeDecided d = decided.remove(id);
+        Instant at = e.event().time();
+        if (d != null && "forwarded".equals(o.outcome())
+            && LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
+          Caller c = d.caller();
+          add(c == null ? null : c.agent(), c == null ? null : c.workflow(),
+              c == null ? null : c.account(), at, cost(d));
+          counted++;
         }
-        case EXCHANGE_FAILED -> decided.remove(e.event().exchangeId());
-        default -> { }
       }
     }
 
@@ -121,8 +117,8 @@ public final class SpendCounters {
     }
   }
 
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
+  private static long cost(ExchangeDecided d) {
+    return d.decision() == null || d.decision().obligations() == null ? 0
+        : d.decision().obligations().path("cost").asLong(0);
   }
 }

@@ -1,35 +1,62 @@
 package io.countersign.proxy.exchange;
 
 import io.countersign.policy.Decision;
+import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.canonical.CanonicalRequest;
+import io.netty.channel.EventLoop;
 import java.time.Instant;
+import java.util.Map;
 
 /**
- * One request's journey through the proxy. Confined to its channel's event loop, so it is not
- * thread-safe and needs not be. {@link #moveTo} is the one place its state changes.
+ * One request's journey through the {@link ExchangeFlow}. Confined to one event loop ({@link
+ * #loop()}): every step of the flow runs there, so it is not thread-safe and needs not be. {@link
+ * #moveTo} is the one place its state changes. It owns its canonical request, whose body is
+ * released once, when the exchange ends.
  */
-public final class Exchange {
+final class Exchange {
   private final String id;
   private final Instant receivedAt;
   private final long receivedNanos;
   private final CanonicalRequest request;
-  private ExchangeState state = ExchangeState.RECEIVED;
+  private final EventLoop loop;
+  private ExchangeState state;
   private Decision decision;
   private long decidedNanos;
   private long forwardedNanos;
-  private java.util.Map<String, Long> spend = java.util.Map.of();
+  private Map<String, Long> spend = Map.of();
+  private PendingApproval hold;
+  private boolean ticketed;
 
-  /**
-   * @param id the exchange id (also sent to the agent as {@code X-Countersign-Exchange-Id})
-   * @param receivedAt wall-clock receive time, from the injected clock
-   * @param receivedNanos monotonic receive time, for latencies
-   * @param request the canonical request
-   */
-  public Exchange(String id, Instant receivedAt, long receivedNanos, CanonicalRequest request) {
+  private Exchange(String id, Instant receivedAt, long receivedNanos, CanonicalRequest request,
+      EventLoop loop, ExchangeState state) {
     this.id = id;
     this.receivedAt = receivedAt;
     this.receivedNanos = receivedNanos;
     this.request = request;
+    this.loop = loop;
+    this.state = state;
+  }
+
+  /** A request just received and canonicalized. */
+  static Exchange received(String id, Instant receivedAt, long receivedNanos, CanonicalRequest request,
+      EventLoop loop) {
+    return new Exchange(id, receivedAt, receivedNanos, request, loop, ExchangeState.RECEIVED);
+  }
+
+  /**
+   * An async hold rebuilt from the ledger after a restart: the ledger already records its way from
+   * RECEIVED through DECIDED to HELD (the intent and {@code approval.opened}), so it resumes there,
+   * its agent holding a ticket.
+   */
+  static Exchange restoredHold(PendingApproval hold, Decision decision, long receivedNanos,
+      EventLoop loop) {
+    Exchange x = new Exchange(hold.exchangeId(), hold.openedAt(), receivedNanos, hold.request(), loop,
+        ExchangeState.HELD);
+    x.decision = decision;
+    x.decidedNanos = receivedNanos;
+    x.hold = hold;
+    x.ticketed = true;
+    return x;
   }
 
   /**
@@ -37,7 +64,7 @@ public final class Exchange {
    *
    * @throws IllegalStateException when the state machine does not allow it (a bug)
    */
-  public void moveTo(ExchangeState to) {
+  void moveTo(ExchangeState to) {
     if (!state.canMoveTo(to)) {
       throw new IllegalStateException("exchange " + id + " cannot move from " + state + " to " + to);
     }
@@ -45,54 +72,76 @@ public final class Exchange {
   }
 
   /** Records the decision and when it came. */
-  public void decided(Decision d, long nanos) {
+  void decided(Decision d, long nanos) {
     this.decision = d;
     this.decidedNanos = nanos;
   }
 
   /** The spend counters the policy saw. */
-  public void spend(java.util.Map<String, Long> s) {
+  void spend(Map<String, Long> s) {
     this.spend = s;
   }
 
-  public java.util.Map<String, Long> spend() {
+  Map<String, Long> spend() {
     return spend;
   }
 
   /** Records when the request left for the upstream. */
-  public void forwarded(long nanos) {
+  void forwarded(long nanos) {
     this.forwardedNanos = nanos;
   }
 
-  public String id() {
+  /** The hold this exchange waits on (or waited on). */
+  void hold(PendingApproval a) {
+    this.hold = a;
+  }
+
+  PendingApproval hold() {
+    return hold;
+  }
+
+  /** The agent got a ticket: the final answer goes to the hold's ticket, not to the agent. */
+  void ticketed() {
+    this.ticketed = true;
+  }
+
+  boolean isTicketed() {
+    return ticketed;
+  }
+
+  String id() {
     return id;
   }
 
-  public Instant receivedAt() {
+  Instant receivedAt() {
     return receivedAt;
   }
 
-  public long receivedNanos() {
+  long receivedNanos() {
     return receivedNanos;
   }
 
-  public CanonicalRequest request() {
+  CanonicalRequest request() {
     return request;
   }
 
-  public ExchangeState state() {
+  EventLoop loop() {
+    return loop;
+  }
+
+  ExchangeState state() {
     return state;
   }
 
-  public Decision decision() {
+  Decision decision() {
     return decision;
   }
 
-  public long decidedNanos() {
+  long decidedNanos() {
     return decidedNanos;
   }
 
-  public long forwardedNanos() {
+  long forwardedNanos() {
     return forwardedNanos;
   }
 }

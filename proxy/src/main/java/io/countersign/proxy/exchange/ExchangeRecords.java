@@ -2,33 +2,43 @@ package io.countersign.proxy.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.countersign.ledger.EventType;
 import io.countersign.ledger.InstantText;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.event.DecisionRecord;
+import io.countersign.ledger.event.ExchangeCompleted;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.ExchangeFailed;
+import io.countersign.ledger.event.ExchangeRejected;
+import io.countersign.ledger.event.RequestRecord;
+import io.countersign.ledger.event.ResponseRecord;
 import io.countersign.policy.Decision;
-import io.countersign.proxy.canonical.CallerIdentity;
+import io.countersign.policy.PolicyAction;
+import io.countersign.policy.RiskClass;
+import io.countersign.proxy.approval.HeldRequests;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.canonical.Canonicalizer;
 import io.netty.buffer.ByteBufInputStream;
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Builds the ledger events of an exchange. The payload shapes are documented in {@code
- * docs/ledger.md}. Secrets never get here: the canonical request holds no credential (the proxy
- * injects it on the way out) and no agent Authorization or Cookie (dropped at canonicalization), and
- * response headers that carry secrets are replaced by a marker.
+ * Builds the ledger events of an exchange from what the flow knows, as the typed records of {@code
+ * io.countersign.ledger.event}. Secrets never get here: the canonical request holds no credential
+ * (the proxy injects it on the way out) and no agent Authorization or Cookie (dropped at
+ * canonicalization), and answer headers that carry secrets are replaced by a marker. Thread-safe.
  */
 public final class ExchangeRecords {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_RECORDED_RESPONSE_BODY = 64 * 1024;
+  private static final int MAX_RECORDED_TARGET = 2048;
   private static final Set<String> SECRET_RESPONSE_HEADERS =
       Set.of("set-cookie", "authorization", "proxy-authenticate", "www-authenticate");
+  private static final String MARKER = "[redacted]";
 
   private final String agentId;
   private final String engine;
@@ -43,162 +53,102 @@ public final class ExchangeRecords {
   }
 
   /** The intent: canonical request, caller and decision. Appended before anything is forwarded. */
-  public LedgerEvent decided(Exchange x, Instant now) {
-    ObjectNode body = JSON.createObjectNode();
-    CanonicalRequest r = x.request();
-    body.put("route", r.route().name());
-    body.set("request", request(r, recordBody(x.decision())));
-    body.set("caller", caller(r.caller()));
-    body.set("decision", decision(x.decision()));
-    if (!x.spend().isEmpty()) {
-      ObjectNode spend = body.putObject("spend");
-      x.spend().forEach(spend::put);
-    }
-    body.put("policy_latency_us", (x.decidedNanos() - x.receivedNanos()) / 1000);
-    body.put("received_at", InstantText.format(x.receivedAt()));
-    return LedgerEvent.of(EventType.EXCHANGE_DECIDED, x.id(), now, body);
+  LedgerEvent decided(Exchange x, Instant now) {
+    return intent(x.id(), x.request(), x.decision(), x.spend(),
+        (x.decidedNanos() - x.receivedNanos()) / 1000, x.receivedAt(), now);
   }
 
-  /** The outcome of a forwarded exchange: the upstream's answer. */
-  public LedgerEvent forwarded(Exchange x, FullHttpResponse response, long nowNanos, Instant now) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("outcome", "forwarded");
-    body.put("status", response.status().code());
-    ObjectNode up = body.putObject("response");
-    up.put("status", response.status().code());
-    ObjectNode headers = up.putObject("headers");
-    for (Map.Entry<String, String> h : response.headers()) {
+  /**
+   * The {@code exchange.decided} event of a canonical request and its decision (what {@link
+   * ExchangeFlow} appends before acting; public for benchmarks that measure that append).
+   */
+  public LedgerEvent intent(String exchangeId, CanonicalRequest r, Decision d,
+      Map<String, Long> spend, long policyLatencyUs, Instant receivedAt, Instant now) {
+    RequestRecord request = new RequestRecord(r.method(), r.path(), r.route().upstream().origin(),
+        r.upstreamTarget(), r.query().canonical(), headers(r),
+        r.route().credential() == null ? null : r.route().credential().header(), r.size(),
+        r.bodySha256(), recordBody(d) ? r.bodyJson() : null);
+    return LedgerEvent.of(exchangeId, now, new ExchangeDecided(r.route().name(), request,
+        HeldRequests.caller(r.caller()), decision(d), spend, policyLatencyUs,
+        InstantText.format(receivedAt)));
+  }
+
+  /** The outcome of a forwarded exchange: the answer exactly as the agent gets it. */
+  LedgerEvent forwarded(Exchange x, Answer answer, long nowNanos, Instant now) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (Map.Entry<String, String> h : answer.headers()) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
-      headers.put(name, SECRET_RESPONSE_HEADERS.contains(name) ? "[redacted]" : h.getValue());
+      headers.merge(name, SECRET_RESPONSE_HEADERS.contains(name) ? MARKER : h.getValue(),
+          (a, b) -> SECRET_RESPONSE_HEADERS.contains(name) ? MARKER : a + ", " + b);
     }
-    up.put("size", response.content().readableBytes());
-    up.put("body_sha256", Canonicalizer.sha256(response.content()));
-    if (recordBody(x.decision())) {
-      JsonNode json = responseJson(response);
-      if (json != null) {
-        up.set("body", json);
-      }
-    }
-    body.put("upstream_latency_us", (nowNanos - x.forwardedNanos()) / 1000);
-    body.put("total_latency_us", (nowNanos - x.receivedNanos()) / 1000);
-    body.set("rollback", x.decision().obligations().path("rollback").deepCopy());
-    return LedgerEvent.of(EventType.EXCHANGE_COMPLETED, x.id(), now, body);
+    JsonNode body = recordBody(x.decision()) ? answerJson(answer) : null;
+    ResponseRecord response = new ResponseRecord(answer.code(), headers,
+        answer.body().readableBytes(), Canonicalizer.sha256(answer.body()), body);
+    JsonNode rollback = x.decision().obligation("rollback");
+    return LedgerEvent.of(x.id(), now, new ExchangeCompleted("forwarded", answer.code(), response,
+        (nowNanos - x.forwardedNanos()) / 1000, (nowNanos - x.receivedNanos()) / 1000,
+        rollback.isMissingNode() ? null : rollback.deepCopy()));
   }
 
   /** The outcome of an exchange answered without forwarding (a deny, or a hold that ended unapproved). */
-  public LedgerEvent answered(Exchange x, String outcome, int status, long nowNanos, Instant now) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("outcome", outcome);
-    body.put("status", status);
-    body.put("total_latency_us", (nowNanos - x.receivedNanos()) / 1000);
-    return LedgerEvent.of(EventType.EXCHANGE_COMPLETED, x.id(), now, body);
+  LedgerEvent answered(Exchange x, String outcome, int status, long nowNanos, Instant now) {
+    return LedgerEvent.of(x.id(), now, new ExchangeCompleted(outcome, status, null, null,
+        (nowNanos - x.receivedNanos()) / 1000, null));
   }
 
   /** The outcome when no usable answer came, or the exchange failed inside the proxy. */
-  public LedgerEvent failed(
-      Exchange x, int status, String code, String message, boolean requestSent, long nowNanos,
-      Instant now) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("outcome", "failed");
-    body.put("status", status);
-    body.put("error", code);
-    body.put("message", message);
-    body.put("request_sent", requestSent);
-    body.put("total_latency_us", (nowNanos - x.receivedNanos()) / 1000);
-    return LedgerEvent.of(EventType.EXCHANGE_FAILED, x.id(), now, body);
+  LedgerEvent failed(Exchange x, int status, String code, String message, boolean requestSent,
+      long nowNanos, Instant now) {
+    return LedgerEvent.of(x.id(), now, new ExchangeFailed(status, code, message, requestSent,
+        (nowNanos - x.receivedNanos()) / 1000));
   }
 
   /** A request refused before any policy saw it, and why. */
-  public LedgerEvent rejected(
-      String exchangeId,
-      int status,
-      String code,
-      String message,
-      String method,
-      String target,
-      String remote,
-      Instant now) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("agent", agentId);
-    body.put("status", status);
-    body.put("error", code);
-    body.put("message", message);
-    body.put("method", method);
-    body.put("target", target == null ? null : truncate(target, 2048));
-    body.put("remote", remote);
-    return LedgerEvent.of(EventType.EXCHANGE_REJECTED, exchangeId, now, body);
+  LedgerEvent rejected(String exchangeId, int status, String code, String message, String method,
+      String target, String remote, Instant now) {
+    String cut = target == null || target.length() <= MAX_RECORDED_TARGET ? target
+        : target.substring(0, MAX_RECORDED_TARGET) + "...";
+    return LedgerEvent.of(exchangeId, now,
+        new ExchangeRejected(agentId, status, code, message, method, cut, remote));
+  }
+
+  /** The decision as journaled (and as a hold carries it). */
+  public DecisionRecord decision(Decision d) {
+    return new DecisionRecord(d.risk().wireName(), d.action().wireName(), d.reasons(), d.rule(),
+        d.revision(), engine, d.failure(), d.obligations().isNull() ? null : d.obligations());
+  }
+
+  /**
+   * A journaled decision back in the policy's terms (for a hold restored from the ledger).
+   *
+   * @throws IllegalArgumentException when its risk or action is not one this version knows
+   */
+  public static Decision decision(DecisionRecord d) {
+    return new Decision(RiskClass.fromWire(d.risk()), PolicyAction.fromWire(d.action()),
+        d.reasons(), d.rule(), d.obligations(), d.revision(), d.failure());
+  }
+
+  private static Map<String, String> headers(CanonicalRequest r) {
+    Map<String, String> out = new LinkedHashMap<>();
+    r.headers().forEach(h -> out.put(h.getKey(), h.getValue()));
+    return out;
   }
 
   private static boolean recordBody(Decision d) {
-    return !"digest".equals(d.obligations().path("record").path("body").asText("full"));
+    return !"digest".equals(d.obligation("record").path("body").asText("full"));
   }
 
-  private static ObjectNode request(CanonicalRequest r, boolean withBody) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("method", r.method());
-    n.put("path", r.path());
-    n.put("upstream", r.route().upstream().origin());
-    n.put("upstream_target", r.upstreamTarget());
-    n.put("query", r.query().canonical());
-    ObjectNode headers = n.putObject("headers");
-    r.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
-    if (r.route().credential() != null) {
-      n.put("credential_injected", r.route().credential().header());
-    }
-    n.put("size", r.size());
-    n.put("body_sha256", r.bodySha256());
-    if (withBody && r.bodyJson() != null) {
-      n.set("body", r.bodyJson());
-    }
-    return n;
-  }
-
-  private static ObjectNode caller(CallerIdentity c) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("agent", c.agent());
-    n.put("workflow", c.workflow());
-    n.put("run", c.run());
-    n.put("on_behalf_of", c.onBehalfOf());
-    n.put("account", c.account());
-    n.put("tool", c.tool());
-    n.put("prompt_ref", c.promptRef());
-    if (c.contextRefs() != null) {
-      c.contextRefs().forEach(n.putArray("context_refs")::add);
-    }
-    return n;
-  }
-
-  /** The decision as journaled (and as an approval carries it). */
-  public ObjectNode decision(Decision d) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("risk", d.risk().wireName());
-    n.put("action", d.action().wireName());
-    d.reasons().forEach(n.putArray("reasons")::add);
-    n.put("rule", d.rule());
-    n.put("revision", d.revision());
-    n.put("engine", engine);
-    if (d.isFailure()) {
-      n.put("failure", d.failure());
-    }
-    n.set("obligations", d.obligations());
-    return n;
-  }
-
-  private static JsonNode responseJson(FullHttpResponse response) {
-    String type = response.headers().get("content-type", "");
-    if (!type.toLowerCase(Locale.ROOT).contains("json")
-        || response.content().readableBytes() == 0
-        || response.content().readableBytes() > MAX_RECORDED_RESPONSE_BODY) {
+  private static JsonNode answerJson(Answer answer) {
+    String type = answer.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+    int size = answer.body().readableBytes();
+    if (!type.toLowerCase(Locale.ROOT).contains("json") || size == 0
+        || size > MAX_RECORDED_RESPONSE_BODY) {
       return null;
     }
     try {
-      return JSON.readTree(new ByteBufInputStream(response.content().duplicate()));
+      return JSON.readTree(new ByteBufInputStream(answer.body().duplicate()));
     } catch (IOException e) {
       return null; // not JSON after all: the digest stays the record
     }
-  }
-
-  private static String truncate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max) + "...";
   }
 }

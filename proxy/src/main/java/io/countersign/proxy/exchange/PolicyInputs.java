@@ -1,15 +1,26 @@
 package io.countersign.proxy.exchange;
 
 import io.countersign.ledger.InstantText;
+import io.countersign.ledger.event.Caller;
+import io.countersign.ledger.event.DecisionRecord;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.RequestRecord;
 import io.countersign.policy.PolicyInput;
+import io.countersign.policy.eval.DecisionSummary;
+import io.countersign.policy.eval.QueryParameters;
+import io.countersign.policy.eval.RecordedExchange;
 import io.countersign.proxy.canonical.CallerIdentity;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Builds the policy input from a canonical request: a view, never a second interpretation. */
+/**
+ * Builds the policy input: from a canonical request (a view, never a second interpretation), and
+ * again from the ledger's record of one, for replays.
+ */
 public final class PolicyInputs {
   private PolicyInputs() {}
 
@@ -44,5 +55,50 @@ public final class PolicyInputs {
             c.promptRef(),
             c.contextRefs()),
         new PolicyInput.Context(InstantText.format(time.truncatedTo(ChronoUnit.MILLIS)), spend));
+  }
+
+  /**
+   * The exchange a {@code exchange.decided} event records, with its input rebuilt as {@link #of}
+   * built it then: method, path and headers as recorded; {@code upstream_path} from the upstream
+   * target without its query; {@code query} parsed back from the canonical query; the body when the
+   * ledger kept it (a rule may record only its digest), otherwise null; the caller as recorded;
+   * {@code context.time} = {@code received_at} to the millisecond (the event's own time when that
+   * is missing); {@code context.spend} as recorded, otherwise empty.
+   *
+   * @throws IllegalArgumentException when the event lacks the request or the decision
+   */
+  public static RecordedExchange recorded(String exchangeId, long index, Instant eventTime,
+      ExchangeDecided d) {
+    RequestRecord req = d.request();
+    DecisionRecord decision = d.decision();
+    if (req == null || decision == null) {
+      throw new IllegalArgumentException("exchange " + exchangeId + ": the event has no request or decision");
+    }
+    String target = req.upstreamTarget();
+    String upstreamPath = target == null ? null : target.split("\\?", 2)[0];
+    boolean bodyRecorded = req.body() != null || req.size() == 0;
+    Caller c = d.caller() == null ? new Caller(null, null, null, null, null, null, null, null) : d.caller();
+    PolicyInput input = new PolicyInput(
+        new PolicyInput.Request(req.method(), d.route(), req.path(), upstreamPath,
+            QueryParameters.parse(req.query()), new LinkedHashMap<>(req.headers()), req.body(),
+            req.bodySha256(), req.size()),
+        new PolicyInput.Caller(c.agent(), c.workflow(), c.run(), c.onBehalfOf(), c.account(),
+            c.tool(), c.promptRef(), c.contextRefs()),
+        new PolicyInput.Context(time(d.receivedAt(), eventTime),
+            d.spend() == null ? Map.of() : d.spend()));
+    return new RecordedExchange(exchangeId, index, input,
+        new DecisionSummary(decision.action(), decision.risk(), decision.rule()), bodyRecorded);
+  }
+
+  private static String time(String receivedAt, Instant eventTime) {
+    Instant t = eventTime;
+    if (receivedAt != null) {
+      try {
+        t = Instant.parse(receivedAt);
+      } catch (DateTimeParseException e) {
+        t = eventTime;
+      }
+    }
+    return t.truncatedTo(ChronoUnit.MILLIS).toString();
   }
 }

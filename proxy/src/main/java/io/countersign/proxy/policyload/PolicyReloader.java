@@ -1,10 +1,9 @@
 package io.countersign.proxy.policyload;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.countersign.ledger.EventType;
 import io.countersign.ledger.Ledger;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.event.PolicyReloadRefused;
+import io.countersign.ledger.event.PolicyReloaded;
 import io.countersign.policy.PolicyRevision;
 import io.countersign.policy.SwappablePolicyEngine;
 import java.nio.file.Path;
@@ -26,7 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyReloader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyReloader.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * What a reload did.
@@ -119,11 +117,8 @@ public final class PolicyReloader implements AutoCloseable {
         old.close();
       }
     }, grace.toMillis(), TimeUnit.MILLISECONDS);
-    ObjectNode body = JSON.createObjectNode();
-    body.put("from", old.revision());
-    body.put("to", next.revision());
-    body.put("trigger", trigger);
-    ledger.append(LedgerEvent.of(EventType.POLICY_RELOADED, "policy", clock.instant(), body));
+    ledger.append(LedgerEvent.of("policy", clock.instant(),
+        new PolicyReloaded(old.revision(), next.revision(), trigger)));
     LOG.info("policy reloaded ({}): {} -> {}", trigger, old.revision(), next.revision());
     Result r = new Result(true, next.revision(), "reloaded");
     listener.accept(r);
@@ -132,11 +127,8 @@ public final class PolicyReloader implements AutoCloseable {
 
   private Result refuse(String trigger, String message) {
     lastError = message;
-    ObjectNode body = JSON.createObjectNode();
-    body.put("revision_in_force", current.revision());
-    body.put("trigger", trigger);
-    body.put("error", message);
-    ledger.append(LedgerEvent.of(EventType.POLICY_RELOAD_REFUSED, "policy", clock.instant(), body));
+    ledger.append(LedgerEvent.of("policy", clock.instant(),
+        new PolicyReloadRefused(current.revision(), trigger, message)));
     LOG.warn("policy reload refused ({}), {} stays in force: {}", trigger, current.revision(), message);
     Result r = new Result(false, current.revision(), message);
     listener.accept(r);

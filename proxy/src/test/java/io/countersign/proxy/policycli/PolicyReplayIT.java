@@ -8,10 +8,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.countersign.ledger.ChronicleLedger;
 import io.countersign.ledger.EventType;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.LedgerEventCodec;
+import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.proxy.exchange.PolicyInputs;
 import io.countersign.ledger.LedgerOptions;
 import io.countersign.policy.Decision;
 import io.countersign.policy.WasmEngine;
-import io.countersign.policy.eval.RecordedExchange;
 import io.countersign.proxy.support.PolicyVariant;
 import io.countersign.proxy.support.ProxyFixture;
 import java.math.BigDecimal;
@@ -58,7 +60,8 @@ class PolicyReplayIT {
         ObjectNode body = exchange(i);
         body.putObject("decision");
         // The recorded decision is the one the current policy makes on what the ledger keeps.
-        Decision d = current.evaluate(RecordedExchange.fromDecided(id, i, T0, body).input())
+        Decision d = current.evaluate(PolicyInputs.recorded(id, i, T0,
+                (ExchangeDecided) typed(EventType.EXCHANGE_DECIDED, id, T0, body).body()).input())
             .toCompletableFuture().join();
         ObjectNode decision = body.putObject("decision");
         decision.put("risk", d.risk().wireName());
@@ -69,15 +72,23 @@ class PolicyReplayIT {
         decision.put("engine", "wasm");
         decision.set("obligations", d.obligations());
         Instant at = T0.plusMillis(i * 7L);
-        writes.add(journal.append(LedgerEvent.of(EventType.EXCHANGE_DECIDED, id, at, body)).toCompletableFuture());
+        writes.add(journal.append(typed(EventType.EXCHANGE_DECIDED, id, at, body)).toCompletableFuture());
         if (i % 10 == 0) {
           ObjectNode outcome = JSON.createObjectNode().put("outcome", "forwarded").put("status", 200);
-          writes.add(journal.append(LedgerEvent.of(EventType.EXCHANGE_COMPLETED, id, at.plusMillis(3), outcome))
+          writes.add(journal.append(typed(EventType.EXCHANGE_COMPLETED, id, at.plusMillis(3), outcome))
               .toCompletableFuture());
         }
       }
       CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
     }
+  }
+
+  /** An event from its JSON body, read as the ledger reads what it stored. */
+  private static LedgerEvent typed(EventType type, String id, Instant at, ObjectNode body) {
+    ObjectNode line = JSON.createObjectNode().put("v", 1).put("type", type.wireName())
+        .put("exchange_id", id).put("time", at.toString());
+    line.set("body", body);
+    return LedgerEventCodec.fromJson(line.toString());
   }
 
   // The shape ExchangeRecords.decided writes; a mix of reads, discounts, refunds and deletes.

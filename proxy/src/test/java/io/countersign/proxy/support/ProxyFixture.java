@@ -37,11 +37,15 @@ public final class ProxyFixture implements AutoCloseable {
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   private ProxyFixture(ProxyConfig config, Map<String, String> extraEnv) {
+    this(config, extraEnv, Clock.systemUTC());
+  }
+
+  private ProxyFixture(ProxyConfig config, Map<String, String> extraEnv, Clock clock) {
     this.ledgerDir = config.ledgerDir();
     Map<String, String> env = new java.util.HashMap<>(extraEnv);
     env.put("CRM_TOKEN", CRM_TOKEN);
     env.put("BILLING_TOKEN", BILLING_TOKEN);
-    this.server = CountersignServer.start(config, env, Clock.systemUTC());
+    this.server = CountersignServer.start(config, env, clock);
   }
 
   /** The OPA binary the project installed (set by the build). */
@@ -114,6 +118,11 @@ public final class ProxyFixture implements AutoCloseable {
   /** Starts a sidecar with a full config and more environment (webhook secrets ...). */
   public static ProxyFixture start(ProxyConfig config, Map<String, String> env) {
     return new ProxyFixture(config, env);
+  }
+
+  /** Starts a sidecar whose wall clock is {@code clock} (e.g. set to a fixture's time). */
+  public static ProxyFixture start(ProxyConfig config, Clock clock) {
+    return new ProxyFixture(config, Map.of(), clock);
   }
 
   public CountersignServer server() {

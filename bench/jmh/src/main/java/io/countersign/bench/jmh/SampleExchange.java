@@ -12,7 +12,6 @@ import io.countersign.proxy.canonical.Canonicalizer;
 import io.countersign.proxy.canonical.RequestRejectedException;
 import io.countersign.proxy.config.ProxyConfig.Credential;
 import io.countersign.proxy.config.ProxyConfig.RouteConfig;
-import io.countersign.proxy.exchange.Exchange;
 import io.countersign.proxy.exchange.ExchangeRecords;
 import io.countersign.proxy.exchange.PolicyInputs;
 import io.countersign.proxy.route.RouteTable;
@@ -154,10 +153,9 @@ public final class SampleExchange {
     try {
       CanonicalRequest c = canonical(canonicalizer, request);
       try {
-        Exchange x = new Exchange("ex-01JDB3K6R9Q4W2V8T5X7Y1Z3A0", RECEIVED_AT, 1_000_000L, c);
-        x.spend(SPEND);
-        x.decided(DecisionReader.read(json(PATCH_DECISION), "sha256:3b9e1c0d2f4a5b6c"), 1_048_000L);
-        return new ExchangeRecords(AGENT, "wasm").decided(x, RECEIVED_AT.plusMillis(1));
+        return new ExchangeRecords(AGENT, "wasm").intent("ex-01JDB3K6R9Q4W2V8T5X7Y1Z3A0", c,
+            DecisionReader.read(json(PATCH_DECISION), "sha256:3b9e1c0d2f4a5b6c"), SPEND, 48,
+            RECEIVED_AT, RECEIVED_AT.plusMillis(1));
       } finally {
         c.release();
       }

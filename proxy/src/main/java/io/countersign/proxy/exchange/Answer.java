@@ -1,0 +1,28 @@
+package io.countersign.proxy.exchange;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * The answer an exchange gives, free of any connection: status, headers (Content-Length included)
+ * and body. The flow builds it, the ledger records it, and an adapter writes it as it is (adding
+ * only connection-level headers such as {@code Connection: close}). Owns its body: whoever writes
+ * or drops it releases it.
+ *
+ * @param status the status
+ * @param headers the headers, as sent
+ * @param body the body bytes
+ */
+public record Answer(HttpResponseStatus status, HttpHeaders headers, ByteBuf body) {
+
+  /** The status code. */
+  public int code() {
+    return status.code();
+  }
+
+  /** Releases the body. */
+  public void release() {
+    body.release();
+  }
+}

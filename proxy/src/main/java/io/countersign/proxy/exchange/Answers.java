@@ -1,0 +1,117 @@
+package io.countersign.proxy.exchange;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.policy.Decision;
+import io.countersign.proxy.approval.PendingApproval;
+import io.countersign.proxy.upstream.ResponseHeaders;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * The answers the proxy gives: JSON errors ({@code {"error": code, "message": ..., "exchange_id":
+ * ...}} and, for policy outcomes, the risk, rule and reasons; documented in {@code docs/errors.md}),
+ * the 202 ticket of an async hold, and the upstream's answer as the agent gets it.
+ */
+public final class Answers {
+  /** The header naming the exchange (the key of its ledger events) on every answer. */
+  public static final String EXCHANGE_ID_HEADER = "x-countersign-exchange-id";
+
+  /** Where tickets live on the agent port (no route may use this prefix). */
+  public static final String TICKET_PREFIX = "/.countersign/tickets/";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Answers() {}
+
+  /** An error that no policy decided (bad input, no route, upstream down ...). */
+  public static Answer error(int status, String code, String message, String exchangeId) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("error", code);
+    body.put("message", message);
+    body.put("exchange_id", exchangeId);
+    return withId(json(status, body), exchangeId);
+  }
+
+  /** A policy outcome that was not forwarded: a deny, or a hold that ended without approval. */
+  static Answer refused(int status, String code, String message, String exchangeId, Decision d) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("error", code);
+    body.put("message", message);
+    body.put("exchange_id", exchangeId);
+    body.put("risk", d.risk().wireName());
+    body.put("action", d.action().wireName());
+    body.put("rule", d.rule());
+    d.reasons().forEach(body.putArray("reasons")::add);
+    body.put("policy_revision", d.revision());
+    return withId(json(status, body), exchangeId);
+  }
+
+  /** 202 Accepted for an async hold: the ticket to poll (RFC 7240 respond-async). */
+  static Answer ticket(PendingApproval a) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("status", "pending");
+    body.put("ticket", a.id());
+    body.put("exchange_id", a.exchangeId());
+    body.put("message", "approval required: the request is held for group " + a.terms().group()
+        + "; poll the ticket for the outcome");
+    body.put("expires_at", a.expiresAt().toString());
+    Answer r = withId(json(202, body), a.exchangeId());
+    r.headers().set(HttpHeaderNames.LOCATION, TICKET_PREFIX + a.id());
+    r.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
+    r.headers().set("Preference-Applied", "respond-async");
+    return r;
+  }
+
+  /**
+   * The upstream's answer as the agent gets it: its status and end-to-end headers, Content-Length
+   * for the body actually sent (the upstream's own for a HEAD), and the exchange id. Retains the
+   * upstream's body; the caller still releases {@code upstream}.
+   */
+  static Answer fromUpstream(FullHttpResponse upstream, boolean head, String exchangeId) {
+    HttpHeaders headers = new DefaultHttpHeaders();
+    for (var h : upstream.headers()) {
+      if (ResponseHeaders.passedOn(h.getKey())) {
+        headers.add(h.getKey(), h.getValue());
+      }
+    }
+    if (head) {
+      String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+      if (length != null) {
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+      }
+    } else {
+      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, upstream.content().readableBytes());
+    }
+    headers.set(EXCHANGE_ID_HEADER, exchangeId);
+    return new Answer(upstream.status(), headers,
+        head ? Unpooled.EMPTY_BUFFER : upstream.content().retainedDuplicate());
+  }
+
+  /** Any JSON answer: the body with its Content-Type and Content-Length. */
+  public static Answer json(int status, JsonNode body) {
+    byte[] bytes;
+    try {
+      bytes = JSON.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    HttpHeaders headers = new DefaultHttpHeaders();
+    headers.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    return new Answer(HttpResponseStatus.valueOf(status), headers, Unpooled.wrappedBuffer(bytes));
+  }
+
+  private static Answer withId(Answer a, String exchangeId) {
+    if (exchangeId != null) {
+      a.headers().set(EXCHANGE_ID_HEADER, exchangeId);
+    }
+    return a;
+  }
+}
