@@ -2,6 +2,7 @@ package io.countersign.policy;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +30,21 @@ public final class CachingPolicyEngine implements PolicyEngine {
    * @param ttl how long a decision may be reused
    */
   public CachingPolicyEngine(PolicyEngine engine, long maxEntries, Duration ttl) {
+    this(engine, Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl));
+  }
+
+  /**
+   * As above, with the time source the TTL is measured on; the cache's upkeep runs on the caller's
+   * thread, so that a test advancing a fake ticker sees the expiry at once.
+   */
+  CachingPolicyEngine(PolicyEngine engine, long maxEntries, Duration ttl, Ticker ticker) {
+    this(engine, Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).ticker(ticker)
+        .executor(Runnable::run));
+  }
+
+  private CachingPolicyEngine(PolicyEngine engine, Caffeine<Object, Object> builder) {
     this.engine = engine;
-    this.cache = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).build();
+    this.cache = builder.build();
   }
 
   @Override

@@ -312,7 +312,7 @@ public final class ManagedOpa implements AutoCloseable {
   }
 
   private void supervise() {
-    Duration backoff = MIN_BACKOFF;
+    RestartBackoff backoff = new RestartBackoff(MIN_BACKOFF, MAX_BACKOFF, STABLE_AFTER);
     while (!closed) {
       Process p = process;
       long startedAt = System.nanoTime();
@@ -328,22 +328,18 @@ public final class ManagedOpa implements AutoCloseable {
       if (closed) {
         return;
       }
-      if (Duration.ofNanos(System.nanoTime() - startedAt).compareTo(STABLE_AFTER) >= 0) {
-        backoff = MIN_BACKOFF;
-      }
+      Duration wait = backoff.after(Duration.ofNanos(System.nanoTime() - startedAt));
       log.error(
           "managed OPA (pid {}) exited unexpectedly with code {}; restarting on {} in {} ms;"
               + " last stderr: {}",
           p.pid(),
           code,
           url,
-          backoff.toMillis(),
+          wait.toMillis(),
           stderrText().isEmpty() ? "(empty)" : stderrText());
-      if (!pause(backoff)) {
+      if (!pause(wait)) {
         return;
       }
-      Duration doubled = backoff.multipliedBy(2);
-      backoff = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
       lock.lock();
       try {
         if (closed) {

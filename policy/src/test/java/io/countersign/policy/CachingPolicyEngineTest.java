@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,6 +126,29 @@ class CachingPolicyEngineTest {
       }
       assertEquals(2, cached.hits(), "the 2nd and 3rd GET; PATCH is not cacheable, holds never are");
       assertEquals(5, cached.misses());
+    }
+  }
+
+  @Test
+  void aCachedDecisionIsReusedUntilItsTtlAndJudgedAgainAfter(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("policy.rego"), String.join("\n",
+        "package countersign",
+        "",
+        "default decision := {\"risk\": \"read_only\", \"action\": \"allow\", \"cacheable\": true}",
+        ""));
+    AtomicLong nanos = new AtomicLong();
+    try (ManagedOpa opa = ManagedOpa.start(opaBinary(), dir);
+        CachingPolicyEngine cached = new CachingPolicyEngine(new OpaServerEngine(opa.url(), "r1"), 100,
+            Duration.ofMinutes(5), nanos::get)) {
+      PolicyInput get = input("GET", "crm", "sales-assistant", null);
+      cached.evaluate(get).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      nanos.addAndGet(Duration.ofMinutes(5).minusNanos(1).toNanos());
+      cached.evaluate(get).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(1, cached.hits(), "still fresh one nanosecond before the TTL");
+      nanos.addAndGet(1);
+      cached.evaluate(get).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(1, cached.hits(), "expired at the TTL: judged again");
+      assertEquals(2, cached.misses());
     }
   }
 }
