@@ -1,10 +1,8 @@
 package io.countersign.proxy.approval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.countersign.proxy.config.CheckedYaml;
 import io.countersign.proxy.config.ConfigException;
-import java.io.IOException;
+import io.countersign.proxy.config.ConfigSchema;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -56,37 +54,37 @@ public final class ApproverDirectory {
    * @throws ConfigException naming the file, the entry and the fix
    */
   public static ApproverDirectory load(Path file) {
-    JsonNode root;
-    try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read the approvers file: " + e.getMessage(), e);
-    }
-    JsonNode list = root == null ? null : root.get("approvers");
-    if (list == null || !list.isArray()) {
-      throw new ConfigException(file + ": approvers is missing; write a list of {name, groups, token_sha256}");
-    }
+    CheckedYaml.Read<ApproversFile> read = CheckedYaml.read(file, "approvers file",
+        ConfigSchema.APPROVERS, ApproversFile.class, "write approvers: [{name, groups, token_sha256}]");
     List<Entry> entries = new ArrayList<>();
     Set<String> names = new HashSet<>();
+    List<ApproversFile.Approver> list = read.value().approvers();
     for (int i = 0; i < list.size(); i++) {
-      JsonNode a = list.get(i);
-      String at = file + ": approvers[" + i + "]";
-      String name = a.path("name").asText("");
-      String hash = a.path("token_sha256").asText("");
-      if (name.isBlank() || !names.add(name)) {
-        throw new ConfigException(at + ".name is missing or repeated; give each approver one name");
+      ApproversFile.Approver a = list.get(i);
+      if (!names.add(a.name())) {
+        throw new ConfigException(read.where().of(List.of("approvers", i, "name")) + "approvers[" + i
+            + "].name repeats '" + a.name() + "'; give each approver one name");
       }
-      if (!hash.matches("[0-9a-fA-F]{64}")) {
-        throw new ConfigException(at + ".token_sha256 is not 64 hex digits; store sha256(token)");
-      }
-      Set<String> groups = new HashSet<>();
-      a.path("groups").forEach(g -> groups.add(g.asText()));
-      if (groups.isEmpty()) {
-        throw new ConfigException(at + ".groups is empty; name the groups this approver serves");
-      }
-      entries.add(new Entry(new Approver(name, Set.copyOf(groups)), HexFormat.of().parseHex(hash)));
+      entries.add(new Entry(new Approver(a.name(), Set.copyOf(a.groups())),
+          HexFormat.of().parseHex(a.tokenSha256())));
     }
     return new ApproverDirectory(entries, null);
+  }
+
+  /**
+   * The approvers file as written (checked by its schema first).
+   *
+   * @param approvers the approvers
+   */
+  record ApproversFile(List<Approver> approvers) {
+    /**
+     * One approver.
+     *
+     * @param name the identity
+     * @param groups the groups
+     * @param tokenSha256 hex SHA-256 of the token
+     */
+    record Approver(String name, List<String> groups, String tokenSha256) {}
   }
 
   /**

@@ -246,7 +246,7 @@ class ConfigLoaderTest {
         top("an int above its range", "limits:\n  max_initial_line_bytes: 65537",
             "limits.max_initial_line_bytes is 65537", "from 256 to 65536"),
         top("an int beyond any int", "upstream:\n  max_response_bytes: 99999999999",
-            "upstream.max_response_bytes is not a whole number", "from 0 to 268435456"),
+            "upstream.max_response_bytes is 99999999999", "from 0 to 268435456"),
         top("a fractional int", "limits:\n  max_body_bytes: 1.5",
             "limits.max_body_bytes is not a whole number", "from 0"),
         top("an int written as a string", "limits:\n  max_header_bytes: '2048'",
