@@ -312,7 +312,7 @@ public final class ConfigLoader {
       if (!r.isObject()) {
         throw fail("routes[" + i + "]", "is not a mapping", "use {name, prefix, upstream}");
       }
-      allowOnly(r, at, "name", "prefix", "upstream", "credential");
+      allowOnly(r, at, "name", "prefix", "upstream", "credential", "canonicalization");
       String name = requiredText(r, at + "name");
       if (!name.matches("[a-z0-9][a-z0-9_-]{0,62}")) {
         throw fail(at + "name", "is '" + name + "'", "use lower-case letters, digits, - and _");
@@ -347,7 +347,8 @@ public final class ConfigLoader {
             "use http(s)://host[:port][/base-path] with a port up to 65535, a canonical base path"
                 + " (no dot-segments or empty segments), no query, fragment or user info");
       }
-      routes.add(new RouteConfig(name, prefix, upstream, credential(r.get("credential"), at)));
+      routes.add(new RouteConfig(name, prefix, upstream, credential(r.get("credential"), at),
+          requestRules(r.get("canonicalization"), at)));
     }
     return routes;
   }
@@ -362,6 +363,40 @@ public final class ConfigLoader {
     } catch (io.countersign.proxy.canonical.RequestRejectedException e) {
       return false;
     }
+  }
+
+  /** A route's {@code canonicalization:} switches (docs/canonicalization.md); strict when absent. */
+  private io.countersign.proxy.route.RequestRules requestRules(JsonNode n, String at) {
+    if (n == null || n.isNull()) {
+      return io.countersign.proxy.route.RequestRules.STRICT;
+    }
+    String key = at + "canonicalization.";
+    if (!n.isObject()) {
+      throw fail(at + "canonicalization", "is not a mapping",
+          "write overrides, path_parameters, encoded_percent and opaque_bodies under it");
+    }
+    allowOnly(n, key, "overrides", "path_parameters", "encoded_percent", "opaque_bodies");
+    String overrides = text(n, key + "overrides", "refuse");
+    io.countersign.proxy.route.RequestRules.Overrides handling;
+    switch (overrides) {
+      case "refuse" -> handling = io.countersign.proxy.route.RequestRules.Overrides.REFUSE;
+      case "strip" -> handling = io.countersign.proxy.route.RequestRules.Overrides.STRIP;
+      default -> throw fail(key + "overrides", "is '" + overrides + "'", "use refuse or strip");
+    }
+    return new io.countersign.proxy.route.RequestRules(handling,
+        bool(n, key + "path_parameters"), bool(n, key + "encoded_percent"),
+        bool(n, key + "opaque_bodies"));
+  }
+
+  private boolean bool(JsonNode parent, String key) {
+    JsonNode v = parent.get(leaf(key));
+    if (v == null || v.isNull()) {
+      return false;
+    }
+    if (!v.isBoolean()) {
+      throw fail(key, "is not true or false", "write true or false");
+    }
+    return v.asBoolean();
   }
 
   private Credential credential(JsonNode n, String at) {

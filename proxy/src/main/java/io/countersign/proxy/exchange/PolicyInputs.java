@@ -31,7 +31,9 @@ public final class PolicyInputs {
             request.upstreamPath(),
             request.query().params(),
             headers,
-            request.bodyJson(),
+            request.content().kind().wireName(),
+            request.content().view(),
+            request.content().nested(),
             request.bodySha256(),
             request.size()),
         new PolicyInput.Caller(
