@@ -115,6 +115,16 @@ class OverridesTest {
         });
   }
 
+  @Test
+  void everyListedOverrideHeaderIsDocumentedInCanonicalizationMd() throws Exception {
+    String doc = java.nio.file.Files.readString(java.nio.file.Path.of(
+        System.getProperty("countersign.docs.dir", "../docs"), "canonicalization.md"))
+        .toLowerCase(java.util.Locale.ROOT);
+    for (String name : Overrides.headerNames()) {
+      assertTrue(doc.contains("`" + name + "`"), name + " is refused or stripped but not in the doc");
+    }
+  }
+
   /** A multipart body with the field {@code name} and a field {@code note}. */
   private static String multipart(String name, String value) {
     return "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value
