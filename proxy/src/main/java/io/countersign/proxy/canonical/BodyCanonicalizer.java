@@ -59,7 +59,7 @@ final class BodyCanonicalizer {
     }
     MediaType type = MediaType.parse(contentType);
     String charset = type.parameter("charset");
-    if (charset != null && !charset.equalsIgnoreCase("utf-8")) {
+    if (charset != null && !MediaType.isUtf8(charset)) {
       throw new RequestRejectedException(415, "charset_unsupported", "the body declares charset "
           + charset + "; the proxy reads bodies as UTF-8 only, so re-encode it as UTF-8");
     }

@@ -54,6 +54,9 @@ public final class Canonicalizer {
           "proxy-authorization",
           "cookie");
 
+  /** Headers the proxy reads to parse the body: a '_' spelling of them is ambiguous too. */
+  private static final Set<String> READ_BY_PROXY = Set.of("content-type", "content-encoding");
+
   private static final ThreadLocal<MessageDigest> SHA256 =
       ThreadLocal.withInitial(
           () -> {
@@ -305,6 +308,11 @@ public final class Canonicalizer {
     for (Map.Entry<String, String> h : in) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
       String lookup = name.indexOf('_') < 0 ? name : name.replace('_', '-');
+      if (!lookup.equals(name) && READ_BY_PROXY.contains(lookup)) {
+        throw new RequestRejectedException(400, "header_name_ambiguous", "the header "
+            + h.getKey() + " reads as " + lookup + " to CGI-style servers (PHP, WSGI, Rack),"
+            + " but the proxy read the body by the real " + lookup + "; send one, with '-'");
+      }
       if (DROPPED.contains(lookup) || listedInConnection.contains(lookup)
           || lookup.equals(credential) || lookup.startsWith(IDENTITY_PREFIX)) {
         if (!lookup.equals(name)) {

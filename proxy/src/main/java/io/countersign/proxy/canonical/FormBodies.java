@@ -51,7 +51,7 @@ final class FormBodies {
         stripped.add("form:" + name);
         continue;
       }
-      if (name.equals("_charset_") && value != null && !value.equalsIgnoreCase("utf-8")) {
+      if (name.equals("_charset_") && value != null && !MediaType.isUtf8(value)) {
         throw new RequestRejectedException(415, "charset_unsupported", "the form's _charset_"
             + " field says " + value + ", which some frameworks decode the other fields by;"
             + " only UTF-8 is read");

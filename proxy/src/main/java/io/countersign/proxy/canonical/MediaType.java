@@ -27,6 +27,11 @@ record MediaType(String type, String subtype, Map<String, String> parameters) {
     return parameters.get(name);
   }
 
+  /** Whether a charset label names UTF-8 ({@code utf-8}, or the common {@code utf8}), any case. */
+  static boolean isUtf8(String charset) {
+    return charset.equalsIgnoreCase("utf-8") || charset.equalsIgnoreCase("utf8");
+  }
+
   /** Whether the type is JSON: {@code application/json} or any {@code +json} structured syntax. */
   boolean isJson() {
     return (type.equals("application") && subtype.equals("json")) || subtype.endsWith("+json");

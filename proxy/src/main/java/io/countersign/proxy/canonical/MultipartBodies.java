@@ -171,7 +171,7 @@ final class MultipartBodies {
     boolean text = filename == null && (partType == null || partType.type().equals("text"));
     if (text) {
       String charset = partType == null ? null : partType.parameter("charset");
-      if (charset != null && !charset.equalsIgnoreCase("utf-8")) {
+      if (charset != null && !MediaType.isUtf8(charset)) {
         throw new RequestRejectedException(415, "charset_unsupported", "the multipart field "
             + name + " declares charset " + charset + "; only UTF-8 is read");
       }
@@ -179,7 +179,7 @@ final class MultipartBodies {
       if (value.indexOf('\u0000') >= 0) {
         throw bad("the field " + name + " holds a NUL character");
       }
-      if (name.equals("_charset_") && !value.equalsIgnoreCase("utf-8")) {
+      if (name.equals("_charset_") && !MediaType.isUtf8(value)) {
         throw new RequestRejectedException(415, "charset_unsupported", "the multipart _charset_"
             + " field says " + value + "; only UTF-8 is read");
       }
@@ -300,7 +300,7 @@ final class MultipartBodies {
       }
     }
     String charset = type.parameter("charset");
-    if (charset != null && !charset.equalsIgnoreCase("utf-8")) {
+    if (charset != null && !MediaType.isUtf8(charset)) {
       throw new RequestRejectedException(415, "charset_unsupported",
           "the multipart body declares charset " + charset + "; only UTF-8 is read");
     }

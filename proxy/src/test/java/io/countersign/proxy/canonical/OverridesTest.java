@@ -53,7 +53,7 @@ class OverridesTest {
   @Test
   void anUnderscoreSpellingOfADroppedHeaderIsRefused() {
     for (String name : new String[] {"Content_Length", "X_Countersign_Account", "Transfer_Encoding",
-        "Proxy_Authorization"}) {
+        "Proxy_Authorization", "Content_Type", "Content_Encoding"}) {
       refuse(request("GET", "/crm/v3/deals", "", name, "x"), 400, "header_name_ambiguous");
     }
   }
