@@ -4,11 +4,13 @@
 #   The one entry point the proxy queries (data.countersign.decision), both on
 #   an OPA server and in the WebAssembly build. It gathers the verdicts of the
 #   workflow boundary and permission scopes (countersign.boundary), of the
-#   route catalog (countersign.rules) and of the cost limits
+#   route catalog (countersign.rules, which also denies mutations with a body
+#   it cannot read, unless a rule accepts one) and of the cost limits
 #   (countersign.budgets), adds the default deny when no catalog rule
 #   matched, and returns the most restrictive verdict: deny over hold over
-#   allow, then the higher risk, then boundary before catalog before budget
-#   before default deny, then the smaller rule id, so the choice never
+#   allow, then the higher risk, then boundary before unreadable bodies
+#   before catalog before budget before default deny, then the smaller rule
+#   id, so the choice never
 #   depends on evaluation order.
 #   Only builtins that the wasm target implements natively are used here and
 #   in the helper packages (see docs/policy-contract.md).
@@ -49,8 +51,9 @@ decision := with_obligations(
 	object.union(approval(winner), rollback(winner)),
 ) if {
 	# The verdicts of each part of the policy, in the order that breaks ties
-	# between equally restrictive verdicts: boundary, catalog, budget, default deny.
-	sources := [boundary.denials, rules.matches, budgets.verdicts, default_deny]
+	# between equally restrictive verdicts: boundary, unreadable bodies,
+	# catalog, budget, default deny.
+	sources := [boundary.denials, rules.opaque_denials, rules.matches, budgets.verdicts, default_deny]
 	winner := most_restrictive(sources)
 }
 

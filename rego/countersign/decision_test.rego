@@ -13,9 +13,11 @@ request(method, route, upstream_path, body) := {
 		"upstream_path": upstream_path,
 		"query": {},
 		"headers": {"content-type": "application/json"},
+		"body_kind": kind_of(body),
 		"body": body,
+		"body_nested": null,
 		"body_sha256": "0000",
-		"size": 17,
+		"size": size_of(body),
 	},
 	"caller": {
 		"agent": "sales-assistant",
@@ -29,6 +31,15 @@ request(method, route, upstream_path, body) := {
 	},
 	"context": {"time": "2026-11-25T10:00:00Z", "spend": {}},
 }
+
+# The kind and size the proxy reports for a JSON body, or for none.
+kind_of(body) := "none" if body == null
+
+else := "json"
+
+size_of(body) := 0 if body == null
+
+else := 17
 
 as_agent(req, agent) := object.union(req, {"caller": object.union(req.caller, {"agent": agent})})
 
@@ -191,9 +202,13 @@ test_decision_denies_with_a_reason_when_the_deal_update_body_is_null if {
 	not d.rollback
 }
 
+# An array body holds no fields the locks can list, so the locks fire beside the invalid-body rule.
 test_decision_denies_when_the_deal_update_body_is_not_an_object if {
 	d := countersign.decision with input as request("PATCH", "crm", "/v3/deals/42", [{"discount_pct": 5}])
-	d.rule == "crm.deal_update_invalid_body"
+	d.action == "deny"
+	d.rule == "crm.deal_amount_locked"
+	some reason in d.reasons
+	startswith(reason, "a deal update needs a JSON object body")
 }
 
 test_decision_denies_when_the_discount_is_not_a_number if {
@@ -373,4 +388,122 @@ test_decision_is_the_default_deny_when_a_verdict_is_malformed if {
 		"record": {"body": "full"},
 		"cost": 1,
 	}
+}
+
+# ---- the field locks and limits hold for every body kind ----
+
+# A request whose body is of another kind than JSON: its policy view and nested reading.
+with_kind(req, kind, body, nested, content_type) := object.union(req, {"request": object.union(req.request, {
+	"body_kind": kind, "body": body, "body_nested": nested,
+	"headers": {"content-type": content_type}, "size": 40,
+})})
+
+form(method, route, path, fields) := with_kind(request(method, route, path, null), "form", fields, fields, "application/x-www-form-urlencoded")
+
+test_decision_denies_a_form_contact_update_when_it_touches_the_email if {
+	# The issue's example: crm.contact_update used to allow this, the body being unread.
+	d := countersign.decision with input as form("PATCH", "crm", "/v3/contacts/1", {"email": ["x@evil.example"]})
+	d.action == "deny"
+	d.rule == "crm.contact_locked_fields"
+	d.reasons == ["agents may not change a contact's email, consent or account (fields: email)"]
+}
+
+test_decision_allows_a_form_contact_update_when_it_touches_no_locked_field if {
+	d := countersign.decision with input as form("PATCH", "crm", "/v3/contacts/1", {"phone": ["+1 555"]})
+	d.action == "allow"
+	d.rule == "crm.contact_update"
+}
+
+test_decision_holds_a_form_deal_update_when_a_bracket_name_touches_the_owner if {
+	i := with_kind(request("PATCH", "crm", "/v3/deals/42", null), "form", {"owner[id]": ["7"]}, {"owner": {"id": ["7"]}}, "application/x-www-form-urlencoded")
+	d := countersign.decision with input as i
+	d.action == "hold"
+	d.rule == "crm.deal_owner_change"
+}
+
+test_decision_checks_the_discount_limit_when_a_form_sends_it if {
+	countersign.decision.rule == "crm.deal_update" with input as form("PATCH", "crm", "/v3/deals/42", {"discount_pct": ["15"]})
+	countersign.decision.rule == "crm.deal_discount_over_limit" with input as form("PATCH", "crm", "/v3/deals/42", {"discount_pct": ["15.5"]})
+	countersign.decision.rule == "crm.deal_update_invalid_body" with input as form("PATCH", "crm", "/v3/deals/42", {"discount_pct": ["1e1"]})
+}
+
+test_decision_checks_the_refund_amount_when_a_form_sends_it if {
+	countersign.decision.rule == "billing.refund_small" with input as form("POST", "billing", "/v1/refunds", {"amount": ["150"]})
+	countersign.decision.rule == "billing.refund_large" with input as form("POST", "billing", "/v1/refunds", {"amount": ["250"]})
+	countersign.decision.rule == "billing.refund_invalid_amount" with input as form("POST", "billing", "/v1/refunds", {"amount": ["0150"]})
+}
+
+test_decision_denies_a_form_refund_when_the_amount_is_sent_twice if {
+	# Frameworks keep the first, the last or both: no single amount to check.
+	d := countersign.decision with input as form("POST", "billing", "/v1/refunds", {"amount": ["5", "5000"]})
+	d.action == "deny"
+	d.rule == "billing.refund_invalid_amount"
+}
+
+test_decision_denies_a_multipart_contact_update_when_a_field_touches_the_email if {
+	i := with_kind(request("PATCH", "crm", "/v3/contacts/1", null), "multipart", {"fields": {"email": ["x@evil.example"]}, "files": []}, {"email": ["x@evil.example"]}, "multipart/form-data")
+	d := countersign.decision with input as i
+	d.rule == "crm.contact_locked_fields"
+}
+
+test_decision_denies_a_multipart_contact_update_when_a_file_is_named_after_a_locked_field if {
+	file := {"name": "account_id", "filename": "a.txt", "type": "text/plain", "size": 3, "sha256": "ab"}
+	i := with_kind(request("PATCH", "crm", "/v3/contacts/1", null), "multipart", {"fields": {}, "files": [file]}, {"account_id": [file]}, "multipart/form-data")
+	countersign.decision.rule == "crm.contact_locked_fields" with input as i
+}
+
+test_decision_holds_a_multipart_refund_when_the_amount_is_over_the_limit if {
+	i := with_kind(request("POST", "billing", "/v1/refunds", null), "multipart", {"fields": {"amount": ["201"]}, "files": []}, {"amount": ["201"]}, "multipart/form-data")
+	d := countersign.decision with input as i
+	d.action == "hold"
+	d.rule == "billing.refund_large"
+}
+
+test_decision_denies_a_text_contact_update_when_its_fields_cannot_be_listed if {
+	i := with_kind(request("PATCH", "crm", "/v3/contacts/1", null), "text", "email=x@evil.example", null, "text/plain")
+	d := countersign.decision with input as i
+	d.action == "deny"
+	d.rule == "crm.contact_locked_fields"
+	d.reasons == ["agents may not change a contact's email, consent or account (the text body has no fields to list, so none of email, do_not_contact, account_id can be ruled out)"]
+}
+
+test_decision_allows_a_text_note_when_no_rule_locks_fields if {
+	i := with_kind(request("POST", "crm", "/v3/notes", null), "text", "call went well", null, "text/plain")
+	d := countersign.decision with input as i
+	d.action == "allow"
+	d.rule == "crm.draft_note"
+}
+
+test_decision_denies_a_refund_when_the_body_is_text if {
+	i := with_kind(request("POST", "billing", "/v1/refunds", null), "text", "amount=5", null, "text/plain")
+	countersign.decision.rule == "billing.refund_invalid_amount" with input as i
+}
+
+test_decision_denies_a_mutation_when_the_body_is_opaque if {
+	i := with_kind(request("POST", "crm", "/v3/notes", null), "opaque", null, null, "application/octet-stream")
+	d := countersign.decision with input as i
+	d.action == "deny"
+	d.risk == "high"
+	d.rule == "body.opaque"
+	d.reasons[0] == "the body (application/octet-stream) is opaque to the policy, so no rule can check what it changes; a catalog rule must accept opaque bodies"
+}
+
+test_decision_allows_an_opaque_body_when_the_matching_rule_accepts_one if {
+	i := with_kind(as_agent(request("PUT", "support", "/v2/tickets/7/attachments/a.pdf", null), "support-bot"), "opaque", null, null, "application/pdf")
+	d := countersign.decision with input as i
+	d.action == "allow"
+	d.rule == "support.attachment_upload"
+	d.rollback == {"method": "DELETE", "path": "/v2/tickets/7/attachments/a.pdf"}
+}
+
+test_decision_names_no_content_type_when_an_opaque_body_declares_none if {
+	i := with_kind(request("PATCH", "crm", "/v3/contacts/1", null), "opaque", null, null, "x")
+	no_type := object.union(object.remove(i, ["request"]), {"request": object.union(object.remove(i.request, ["headers"]), {"headers": {}})})
+	d := countersign.decision with input as no_type
+	d.reasons[0] == "the body (no Content-Type) is opaque to the policy, so no rule can check what it changes; a catalog rule must accept opaque bodies"
+}
+
+test_decision_reads_an_opaque_body_on_a_read_as_harmless if {
+	i := with_kind(request("GET", "crm", "/v3/deals/42", null), "opaque", null, null, "application/octet-stream")
+	countersign.decision.rule == "crm.read" with input as i
 }

@@ -68,6 +68,13 @@ test_catalog_rules_are_well_formed_when_listed if {
 	}
 }
 
+# "opaque_body": "allow" is the only value the policy reads; anything else would silently deny.
+test_catalog_opaque_body_is_allow_when_a_rule_sets_it if {
+	every r in all_rules {
+		object.get(r, "opaque_body", "allow") == "allow"
+	}
+}
+
 test_catalog_holds_name_an_approval_group_when_a_rule_holds if {
 	every r in all_rules {
 		hold_ok(r)

@@ -16,8 +16,11 @@
 #   and however large the catalog grows.
 #
 #   Field-level limits: a rule with "touches" (a list of top-level body
-#   fields) matches only when the body is a JSON object holding at least one
-#   of them, so a route can list "fields the agent may not change" as its own
+#   fields) matches when the body holds at least one of them, whatever its
+#   kind (countersign.bodies: JSON, form and multipart fields alike), and
+#   also when the body holds no fields that can be listed (text, opaque, a
+#   JSON array), since then none can be ruled out. So a route can list
+#   "fields the agent may not change" as its own
 #   deny or hold rule beside the rule that allows the rest of the update; the
 #   most restrictive verdict wins and its reason names the fields touched. A
 #   rule that is misconfigured is read in the safe direction: an unknown action
@@ -25,6 +28,7 @@
 #   high.
 package countersign.rules
 
+import data.countersign.bodies
 import data.countersign.limits
 import data.countersign.routes
 
@@ -37,7 +41,7 @@ matches := [verdict |
 	# dot-segments matches no pattern (see countersign.routes).
 	path := input.request.upstream_path
 	routes.safe_path(path)
-	body := object.get(input.request, "body", null)
+	body := bodies.fields
 	some pattern, listed in data.countersign.catalog.routes[input.request.route].rules[input.request.method]
 	routes.pattern_matches(pattern, path)
 	some rule in listed
@@ -51,6 +55,8 @@ check_passes(rule, body) if not rule.check
 else := limits.band(rule.check, body) == rule.check.band
 
 touches_pass(rule, body) if not rule.touches
+
+else if bodies.unlisted_fields
 
 else := touches_any(rule.touches, body)
 
@@ -128,7 +134,40 @@ known_risk("high")
 
 reason_of(rule, body) := concat("", [base_reason(rule), " (fields: ", concat(", ", touched(rule, body)), ")"]) if {
 	rule.touches
+	not bodies.unlisted_fields
+} else := concat("", [base_reason(rule), " (the ", bodies.kind, " body has no fields to list, so none of ", concat(", ", rule.touches), " can be ruled out)"]) if {
+	rule.touches
 } else := base_reason(rule)
+
+# METADATA
+# description: |
+#   A mutation whose body the proxy could not read (body_kind "opaque", on a
+#   route that forwards opaque bodies) is denied unless a catalog rule that
+#   matches the request accepts opaque bodies ("opaque_body": "allow"): no
+#   rule can check what such a body changes.
+opaque_denials contains verdict if {
+	bodies.kind == "opaque"
+	not input.request.method in {"GET", "HEAD", "OPTIONS"}
+	not opaque_allowed
+	verdict := {
+		"rule": "body.opaque",
+		"action": "deny",
+		"risk": "high",
+		"reasons": [concat("", [
+			"the body (", object.get(input.request.headers, "content-type", "no Content-Type"),
+			") is opaque to the policy, so no rule can check what it changes; a catalog rule must accept opaque bodies",
+		])],
+	}
+}
+
+opaque_allowed if {
+	path := input.request.upstream_path
+	routes.safe_path(path)
+	some pattern, listed in data.countersign.catalog.routes[input.request.route].rules[input.request.method]
+	routes.pattern_matches(pattern, path)
+	some rule in listed
+	rule.opaque_body == "allow"
+}
 
 base_reason(rule) := rule.reason if {
 	is_string(rule.reason)

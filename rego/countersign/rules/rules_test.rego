@@ -105,10 +105,16 @@ test_matches_skip_a_field_rule_when_the_body_touches_none_of_its_fields if {
 		with data.countersign.catalog.routes.crm.rules as only_rule({"touches": ["owner"]})
 }
 
-test_matches_skip_a_field_rule_when_the_body_is_not_an_object if {
-	every body in [null, ["owner"], "owner"] {
-		count(rules.matches) == 0 with input as req("POST", "/x/1", body)
+test_matches_skip_a_field_rule_when_there_is_no_body if {
+	count(rules.matches) == 0 with input as req("POST", "/x/1", null)
+		with data.countersign.catalog.routes.crm.rules as only_rule({"touches": ["owner"]})
+}
+
+test_matches_apply_a_field_rule_when_the_body_holds_no_fields_to_list if {
+	every body in [["owner"], "owner", 5] {
+		v := only(rules.matches) with input as req("POST", "/x/1", body)
 			with data.countersign.catalog.routes.crm.rules as only_rule({"touches": ["owner"]})
+		v.reasons == ["r (the json body has no fields to list, so none of owner can be ruled out)"]
 	}
 }
 

@@ -15,9 +15,11 @@ call(agent, workflow, tool, method, route, upstream_path, body) := {
 		"upstream_path": upstream_path,
 		"query": {},
 		"headers": {"content-type": "application/json"},
+		"body_kind": kind_of(body),
 		"body": body,
+		"body_nested": null,
 		"body_sha256": "0000",
-		"size": 17,
+		"size": size_of(body),
 	},
 	"caller": {
 		"agent": agent,
@@ -31,6 +33,15 @@ call(agent, workflow, tool, method, route, upstream_path, body) := {
 	},
 	"context": {"time": "2026-11-25T10:00:00Z", "spend": {}},
 }
+
+# The kind and size the proxy reports for a JSON body, or for none.
+kind_of(body) := "none" if body == null
+
+else := "json"
+
+size_of(body) := 0 if body == null
+
+else := 17
 
 with_account(c, account) := object.union(c, {"caller": object.union(c.caller, {"account": account})})
 

@@ -97,15 +97,9 @@ public final class CachingPolicyEngine implements PolicyEngine {
       });
       k.append('h');
     }
-    if (r.body() == null || r.body().isNull()) {
-      k.append('-');
-    } else {
-      try {
-        field(k, PolicyJson.mapper().writeValueAsString(r.body()));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalStateException(e);
-      }
-    }
+    field(k, r.bodyKind());
+    json(k, r.body());
+    json(k, r.bodyNested());
     field(k, r.bodySha256());
     k.append(r.size()).append('n');
     PolicyInput.Caller c = input.caller();
@@ -118,6 +112,18 @@ public final class CachingPolicyEngine implements PolicyEngine {
     field(k, c.promptRef());
     fields(k, c.contextRefs());
     return k.toString();
+  }
+
+  private static void json(StringBuilder k, com.fasterxml.jackson.databind.JsonNode value) {
+    if (value == null || value.isNull()) {
+      k.append('-');
+    } else {
+      try {
+        field(k, PolicyJson.mapper().writeValueAsString(value));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   private static void fields(StringBuilder k, List<String> values) {

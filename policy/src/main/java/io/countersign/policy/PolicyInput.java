@@ -25,7 +25,13 @@ public record PolicyInput(Request request, Caller caller, Context context) {
    * @param upstreamPath the path sent upstream
    * @param query decoded query parameters, in request order per name
    * @param headers forwarded headers, lower-case names (credentials and identity headers excluded)
-   * @param body the parsed JSON body, or null when the body is empty or not JSON
+   * @param bodyKind what the body is: {@code none}, {@code json}, {@code form}, {@code multipart},
+   *     {@code text} or {@code opaque}
+   * @param body the body as parsed for its kind: the JSON value; a form's names (as sent) to
+   *     lists of values; multipart's {@code {"fields": {...}, "files": [...]}}; the text; null for
+   *     none and opaque
+   * @param bodyNested for form and multipart bodies, the fields with bracket names read as nested
+   *     objects ({@code metadata[a]=1} as {@code {"metadata": {"a": ["1"]}}}); else null
    * @param bodySha256 hex SHA-256 of the exact body bytes forwarded
    * @param size body size in bytes
    */
@@ -37,9 +43,25 @@ public record PolicyInput(Request request, Caller caller, Context context) {
       @JsonProperty("upstream_path") String upstreamPath,
       Map<String, List<String>> query,
       Map<String, String> headers,
+      @JsonProperty("body_kind") String bodyKind,
       JsonNode body,
+      @JsonProperty("body_nested") JsonNode bodyNested,
       @JsonProperty("body_sha256") String bodySha256,
-      long size) {}
+      long size) {
+
+    /**
+     * A request whose body is JSON or nothing, as eval cases and ledger records before body kinds
+     * describe it: {@code json} when there is a body value, {@code none} when there are no bytes,
+     * else {@code opaque} (bytes the record did not keep).
+     */
+    public Request(String method, String route, String path, String upstreamPath,
+        Map<String, List<String>> query, Map<String, String> headers, JsonNode body,
+        String bodySha256, long size) {
+      this(method, route, path, upstreamPath, query, headers,
+          body != null && !body.isNull() ? "json" : size == 0 ? "none" : "opaque", body, null,
+          bodySha256, size);
+    }
+  }
 
   /**
    * Who is calling and why. The agent id comes from the sidecar's own configuration, the rest from

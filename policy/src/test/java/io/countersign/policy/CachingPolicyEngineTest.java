@@ -47,7 +47,7 @@ class CachingPolicyEngineTest {
       assertNotEquals(base, CachingPolicyEngine.key(changed), "caller." + rc.getName());
       checked++;
     }
-    assertEquals(17, checked);
+    assertEquals(19, checked);
 
     PolicyInput otherContext = new PolicyInput(BASE.request(), BASE.caller(),
         new PolicyInput.Context("2026-11-26T00:00:00Z", Map.of("workflow_today", 900L)));

@@ -1,5 +1,6 @@
 package io.countersign.ledger.event;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
@@ -15,6 +16,10 @@ import java.util.List;
  * @param bodyBase64 the body bytes, base64
  * @param bodySha256 hex SHA-256 of the body bytes (checked when the request is rebuilt)
  * @param caller who called and why
+ * @param bodyKind the body's kind as the policy read it, or null (ledgers before body kinds)
+ * @param body the body as the policy read it, or null (shown to approvers; the bytes are what is
+ *     forwarded)
+ * @param bodyNested the nested reading of a form or multipart body, or null
  */
 public record HeldRequest(
     String method,
@@ -25,10 +30,15 @@ public record HeldRequest(
     List<List<String>> headers,
     String bodyBase64,
     String bodySha256,
-    Caller caller) {
+    Caller caller,
+    String bodyKind,
+    JsonNode body,
+    JsonNode bodyNested) {
 
-  /** Normalizes: no null header list. */
+  /** Normalizes: no null header list, JSON nulls are no value. */
   public HeldRequest {
     headers = headers == null ? List.of() : headers;
+    body = Json.orNull(body);
+    bodyNested = Json.orNull(bodyNested);
   }
 }

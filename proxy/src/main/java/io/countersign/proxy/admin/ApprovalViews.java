@@ -54,8 +54,9 @@ final class ApprovalViews {
     r.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
     req.put("size", r.size());
     req.put("body_sha256", r.bodySha256());
-    if (r.bodyJson() != null) {
-      req.set("body", r.bodyJson());
+    req.put("body_kind", r.content().kind().wireName());
+    if (r.content().view() != null) {
+      req.set("body", r.content().view());
     } else if (r.body().refCnt() > 0 && r.size() <= 64 * 1024) {
       req.put("body_text", r.body().toString(java.nio.charset.StandardCharsets.UTF_8));
     }

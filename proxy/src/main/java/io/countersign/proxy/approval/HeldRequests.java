@@ -2,7 +2,9 @@ package io.countersign.proxy.approval;
 
 import io.countersign.ledger.event.Caller;
 import io.countersign.ledger.event.HeldRequest;
+import io.countersign.proxy.canonical.BodyKind;
 import io.countersign.proxy.canonical.CallerIdentity;
+import io.countersign.proxy.canonical.CanonicalBody;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.canonical.Canonicalizer;
 import io.countersign.proxy.canonical.QueryCanonicalizer;
@@ -52,7 +54,8 @@ public final class HeldRequests {
     r.headers().forEach(h -> headers.add(List.of(h.getKey(), h.getValue())));
     return new HeldRequest(r.method(), r.route().name(), r.path(), r.upstreamPath(),
         r.query().canonical(), headers, Base64.getEncoder().encodeToString(ByteBufUtil.getBytes(r.body())),
-        r.bodySha256(), caller(r.caller()));
+        r.bodySha256(), caller(r.caller()), r.content().kind().wireName(), r.content().view(),
+        r.content().nested());
   }
 
   /** A caller as journaled. */
@@ -89,8 +92,12 @@ public final class HeldRequests {
     Caller c = n.caller() == null ? new Caller(null, null, null, null, null, null, null, null) : n.caller();
     CallerIdentity caller = new CallerIdentity(c.agent(), c.workflow(), c.run(), c.onBehalfOf(),
         c.account(), c.tool(), c.promptRef(), c.contextRefs());
+    // the bytes are forwarded as recorded, never parsed again; the reading kept with them is
+    // what approvers are shown
+    CanonicalBody content = n.bodyKind() == null ? null : new CanonicalBody(
+        BodyKind.fromWire(n.bodyKind()), n.body(), n.bodyNested(), null);
     return new CanonicalRequest(n.method(), match.route(), n.path(), n.upstreamPath(),
-        new QueryCanonicalizer.CanonicalQuery(n.query(), Map.of()), List.copyOf(headers), buf, null,
-        sha, caller, true);
+        new QueryCanonicalizer.CanonicalQuery(n.query(), Map.of()), List.copyOf(headers), buf,
+        content, sha, caller, true);
   }
 }

@@ -1,16 +1,12 @@
 package io.countersign.proxy.canonical;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.countersign.proxy.config.RequestRules;
+import io.countersign.proxy.route.Route;
 import io.countersign.proxy.route.RouteTable;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.io.IOException;
+import io.netty.handler.codec.http.HttpVersion;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.AbstractMap.SimpleImmutableEntry;
@@ -38,8 +34,9 @@ public final class Canonicalizer {
 
   /**
    * Headers never forwarded: hop-by-hop (RFC 9110 7.6.1), framing the proxy recomputes, the Host
-   * it replaces, and anything that could carry the agent's own credentials or spoof the proxy's
-   * position.
+   * it replaces, and the agent's own credentials. Headers that would change what the upstream
+   * does (overrides, the proxy's position, identity assertions) are {@link Overrides}: refused or
+   * stripped by the route's rule.
    */
   private static final Set<String> DROPPED =
       Set.of(
@@ -55,26 +52,10 @@ public final class Canonicalizer {
           "expect",
           "authorization",
           "proxy-authorization",
-          "cookie",
-          "forwarded",
-          "x-real-ip",
-          "via");
+          "cookie");
 
-  /**
-   * Bodies must be I-JSON (RFC 7493): no repeated keys, and numbers every parser reads alike.
-   * Numbers are parsed exactly so that a value that a double cannot hold (15.0000000000000001,
-   * 1e400, 2^53 + 1) is refused rather than judged as a different number than the upstream reads.
-   */
-  private static final ObjectMapper STRICT_JSON =
-      new ObjectMapper(
-              JsonFactory.builder()
-                  .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                  .build())
-          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
-
-  private static final java.math.BigInteger MAX_SAFE_INTEGER =
-      java.math.BigInteger.valueOf((1L << 53) - 1);
+  /** Headers the proxy reads to parse the body: a '_' spelling of them is ambiguous too. */
+  private static final Set<String> READ_BY_PROXY = Set.of("content-type", "content-encoding");
 
   private static final ThreadLocal<MessageDigest> SHA256 =
       ThreadLocal.withInitial(
@@ -110,6 +91,8 @@ public final class Canonicalizer {
       throw new RequestRejectedException(
           405, "method_not_allowed", "method " + method + " is not proxied; use one of " + METHODS);
     }
+    HttpHeaders in = request.headers();
+    checkHost(in, request.protocolVersion());
     String target = request.uri();
     int q = target.indexOf('?');
     String rawPath = q < 0 ? target : target.substring(0, q);
@@ -121,7 +104,10 @@ public final class Canonicalizer {
       throw new RequestRejectedException(
           404, "no_route", "no route is configured for " + path + "; routes: " + prefixes());
     }
-    HttpHeaders in = request.headers();
+    RequestRules rules = match.route().rules();
+    PathCanonicalizer.checkRouteRules(path, rules);
+    List<String> stripped = new ArrayList<>(0);
+    query = QueryCanonicalizer.applyOverrides(query, rules, stripped);
     for (String value : in.getAll("content-encoding")) {
       for (String coding : value.split(",")) {
         if (!coding.strip().equalsIgnoreCase("identity")) {
@@ -133,17 +119,19 @@ public final class Canonicalizer {
         }
       }
     }
-    if (in.getAll("content-type").size() > 1) {
+    List<String> contentTypes = in.getAll("content-type");
+    if (contentTypes.size() > 1) {
       throw new RequestRejectedException(
           400, "content_type_repeated", "Content-Type is sent more than once");
     }
-    String expect = in.get("expect");
-    if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
-      throw new RequestRejectedException(
-          417, "expectation_failed", "the only expectation served is 100-continue, not " + expect);
+    for (String expect : in.getAll("expect")) {
+      if (!expect.equalsIgnoreCase("100-continue")) {
+        throw new RequestRejectedException(
+            417, "expectation_failed", "the only expectation served is 100-continue, not " + expect);
+      }
     }
     CallerIdentity caller = caller(in);
-    List<Map.Entry<String, String>> headers = forwardedHeaders(in, match);
+    List<Map.Entry<String, String>> headers = forwardedHeaders(in, match.route(), stripped);
     boolean respondAsync = false;
     for (int i = 0; i < headers.size(); i++) {
       if (headers.get(i).getKey().equals("prefer")) {
@@ -165,8 +153,14 @@ public final class Canonicalizer {
         break;
       }
     }
-    ByteBuf body = request.content();
-    JsonNode json = parseJsonBody(in.get("content-type"), body);
+    ByteBuf received = request.content();
+    BodyCanonicalizer.Result parsed = BodyCanonicalizer.canonicalize(
+        contentTypes.isEmpty() ? null : contentTypes.get(0), received, rules, stripped);
+    // The forwarded bytes are the received ones (a retained slice, no copy), unless the body was
+    // re-encoded canonically (a form) or lost a stripped part (multipart): then the new bytes are
+    // what is hashed, judged, recorded and sent.
+    ByteBuf body = parsed.replacement() == null
+        ? received.retainedSlice() : BodyCanonicalizer.buffer(parsed.replacement());
     String sha = sha256(body);
     return new CanonicalRequest(
         method,
@@ -175,11 +169,79 @@ public final class Canonicalizer {
         match.upstreamPath(),
         query,
         headers,
-        body.retainedSlice(),
-        json,
+        body,
+        parsed.body(),
         sha,
         caller,
-        respondAsync);
+        respondAsync,
+        stripped.isEmpty() ? List.of() : List.copyOf(stripped));
+  }
+
+  /**
+   * RFC 9112 3.2: an HTTP/1.1 request has exactly one Host, and a Host that is not a valid
+   * authority is refused. The proxy replaces Host anyway; it refuses what an upstream that saw
+   * the agent's Host (through a misconfigured intermediary) could read two ways.
+   */
+  private static void checkHost(HttpHeaders in, HttpVersion version)
+      throws RequestRejectedException {
+    List<String> hosts = in.getAll("host");
+    if (hosts.size() > 1) {
+      throw new RequestRejectedException(400, "host_repeated", "Host is sent more than once;"
+          + " RFC 9112 requires a 400, since servers pick different copies");
+    }
+    if (hosts.isEmpty()) {
+      if (version.minorVersion() >= 1) {
+        throw new RequestRejectedException(
+            400, "host_missing", "an HTTP/1.1 request must carry a Host header (RFC 9112 3.2)");
+      }
+      return;
+    }
+    String host = hosts.get(0).strip();
+    if (!validAuthority(host)) {
+      throw new RequestRejectedException(400, "host_invalid", "the Host header is not a host"
+          + " and optional port (RFC 9112 3.2)");
+    }
+  }
+
+  /** RFC 3986 host [":" port]: an IP literal in brackets or a reg-name; empty is allowed. */
+  private static boolean validAuthority(String h) {
+    int hostEnd;
+    if (h.startsWith("[")) {
+      hostEnd = h.indexOf(']');
+      if (hostEnd < 0) {
+        return false;
+      }
+      for (int i = 1; i < hostEnd; i++) {
+        char c = h.charAt(i);
+        if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+          return false;
+        }
+      }
+      hostEnd++;
+    } else {
+      hostEnd = h.indexOf(':');
+      hostEnd = hostEnd < 0 ? h.length() : hostEnd;
+      for (int i = 0; i < hostEnd; i++) {
+        char c = h.charAt(i);
+        boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+            || "-._~!$&'()*+,;=%".indexOf(c) >= 0;
+        if (!ok) {
+          return false;
+        }
+      }
+    }
+    if (hostEnd == h.length()) {
+      return true;
+    }
+    if (h.charAt(hostEnd) != ':' || h.length() - hostEnd - 1 > 5) {
+      return false;
+    }
+    for (int i = hostEnd + 1; i < h.length(); i++) {
+      if (h.charAt(i) < '0' || h.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private String prefixes() {
@@ -221,23 +283,51 @@ public final class Canonicalizer {
     return v.isEmpty() ? null : v;
   }
 
+  /**
+   * The headers to forward. Names are compared lower-case with '_' read as '-' (CGI-style servers
+   * map X_Api_Key and X-Api-Key to the same HTTP_X_API_KEY): a spelling with '_' of a header the
+   * proxy drops or owns is refused, and override headers are refused or stripped by the route's
+   * rule. Only set lookups run per header; prefix checks only for names starting with x- or cf-.
+   */
   private static List<Map.Entry<String, String>> forwardedHeaders(
-      HttpHeaders in, RouteTable.Match match) {
-    Set<String> dropped = new HashSet<>(DROPPED);
-    for (String listed : in.getAll("connection")) {
-      for (String token : listed.split(",")) {
-        dropped.add(token.strip().toLowerCase(Locale.ROOT));
+      HttpHeaders in, Route route, List<String> stripped) throws RequestRejectedException {
+    Set<String> listedInConnection = Set.of();
+    List<String> connection = in.getAll("connection");
+    if (!connection.isEmpty()) {
+      Set<String> listed = new HashSet<>();
+      for (String value : connection) {
+        for (String token : value.split(",")) {
+          listed.add(token.strip().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
       }
+      listedInConnection = listed;
     }
-    if (match.route().credential() != null) {
-      dropped.add(match.route().credential().header());
-    }
+    String credential = route.credential() == null ? null : route.credential().header();
+    RequestRules.Overrides overrides = route.rules().overrides();
     Map<String, String> combined = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : in) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
-      if (dropped.contains(name)
-          || name.startsWith(IDENTITY_PREFIX)
-          || name.startsWith("x-forwarded-")) {
+      String lookup = name.indexOf('_') < 0 ? name : name.replace('_', '-');
+      if (!lookup.equals(name) && READ_BY_PROXY.contains(lookup)) {
+        throw new RequestRejectedException(400, "header_name_ambiguous", "the header "
+            + h.getKey() + " reads as " + lookup + " to CGI-style servers (PHP, WSGI, Rack),"
+            + " but the proxy read the body by the real " + lookup + "; send one, with '-'");
+      }
+      if (DROPPED.contains(lookup) || listedInConnection.contains(lookup)
+          || lookup.equals(credential) || lookup.startsWith(IDENTITY_PREFIX)) {
+        if (!lookup.equals(name)) {
+          throw new RequestRejectedException(400, "header_name_ambiguous", "the header "
+              + h.getKey() + " reads as " + lookup + " to CGI-style servers (PHP, WSGI, Rack),"
+              + " which the proxy drops or sets itself; send it with '-'");
+        }
+        continue;
+      }
+      Overrides.Family family = Overrides.header(lookup);
+      if (family != null) {
+        if (overrides == RequestRules.Overrides.REFUSE) {
+          throw Overrides.refusedHeader(h.getKey(), family);
+        }
+        stripped.add("header:" + name);
         continue;
       }
       combined.merge(name, h.getValue().strip(), (a, b) -> a + ", " + b);
@@ -262,67 +352,6 @@ public final class Canonicalizer {
     HexFormat hex = HexFormat.of();
     return "00-" + hex.toHexDigits(random.nextLong() | 1L) + hex.toHexDigits(random.nextLong())
         + "-" + hex.toHexDigits(random.nextLong() | 1L) + "-01";
-  }
-
-  private static JsonNode parseJsonBody(String contentType, ByteBuf body)
-      throws RequestRejectedException {
-    if (contentType == null || body.readableBytes() == 0 || !isJson(contentType)) {
-      return null;
-    }
-    try (JsonParser parser =
-        STRICT_JSON.getFactory().createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
-      JsonNode node = STRICT_JSON.readTree(parser);
-      if (node == null || node.isMissingNode()) {
-        throw new RequestRejectedException(
-            400, "bad_json_body", "the body says it is JSON but holds no JSON value");
-      }
-      requireInteroperableNumbers(node);
-      if (parser.nextToken() != null) {
-        throw new RequestRejectedException(
-            400, "bad_json_body", "the JSON body has content after its first value");
-      }
-      return node;
-    } catch (JsonProcessingException e) {
-      throw new RequestRejectedException(
-          400,
-          "bad_json_body",
-          "the body says it is JSON but is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new RequestRejectedException(400, "bad_json_body", "the body cannot be read");
-    }
-  }
-
-  private static void requireInteroperableNumbers(JsonNode node) throws RequestRejectedException {
-    if (node.isContainerNode()) {
-      for (JsonNode child : node) {
-        requireInteroperableNumbers(child);
-      }
-      return;
-    }
-    if (!node.isNumber()) {
-      return;
-    }
-    boolean exact;
-    if (node.isBigInteger() || node.isIntegralNumber()) {
-      exact = node.bigIntegerValue().abs().compareTo(MAX_SAFE_INTEGER) <= 0;
-    } else {
-      java.math.BigDecimal d = node.decimalValue();
-      double asDouble = d.doubleValue();
-      exact = Double.isFinite(asDouble)
-          && new java.math.BigDecimal(Double.toString(asDouble)).compareTo(d) == 0;
-    }
-    if (!exact) {
-      throw new RequestRejectedException(
-          400,
-          "bad_json_number",
-          "the JSON body holds the number " + node.asText() + ", which parsers read differently;"
-              + " send integers within +/-(2^53-1) and decimals a double holds exactly (RFC 7493)");
-    }
-  }
-
-  private static boolean isJson(String contentType) {
-    String mime = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-    return mime.equals("application/json") || mime.endsWith("+json");
   }
 
   /** Hex SHA-256 of the readable bytes, without moving the buffer's indexes. */

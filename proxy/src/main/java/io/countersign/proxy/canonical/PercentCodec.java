@@ -18,12 +18,15 @@ final class PercentCodec {
   /** Characters of RFC 3986 {@code pchar} (unreserved, sub-delims, ':' and '@'). */
   static final boolean[] PATH_LITERAL = literalSet("!$&'()*+,;=:@");
 
+  /** RFC 3986 unreserved characters: the only ones whose escapes may be decoded (6.2.2.2). */
+  static final boolean[] UNRESERVED = literalSet("");
+
   /**
-   * Characters kept literally in query names and values: pchar plus '/' and '?', minus the
-   * separators '&', '=' and the '+' that form decoding reads as a space (see {@link
-   * QueryCanonicalizer}).
+   * Characters kept literally in query and form names and values: pchar plus '/' and '?', minus
+   * the separators '&', '=', the '+' that form decoding reads as a space (see {@link
+   * QueryCanonicalizer}) and the ';' that older parsers (Python before 3.9.2, Rack) also split on.
    */
-  static final boolean[] QUERY_LITERAL = literalSet("!$'()*,;:@/?");
+  static final boolean[] QUERY_LITERAL = literalSet("!$'()*,:@/?");
 
   private PercentCodec() {}
 
@@ -116,6 +119,45 @@ final class PercentCodec {
   private static RequestRejectedException malformed(String what) {
     return new RequestRejectedException(
         400, "bad_percent_encoding", what + " has a '%' not followed by two hex digits");
+  }
+
+  /**
+   * The RFC 3986 normalization of a path segment already checked by {@link #decode}: escapes of
+   * unreserved characters are decoded ({@code %7E} to {@code ~}), every other escape stays an
+   * escape in upper case ({@code %3b} to {@code %3B}), literal pchars stay literal and any other
+   * literal character is escaped. So a reserved character keeps the spelling the agent chose:
+   * {@code ;} and {@code %3B} mean different things to a servlet container, {@code +} and {@code
+   * %2B} to a router that reads '+' as a space.
+   */
+  static String normalizePathSegment(String raw) {
+    StringBuilder out = null;
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%') {
+        int v = (hexValue(raw.charAt(i + 1)) << 4) | hexValue(raw.charAt(i + 2));
+        if (out == null) {
+          out = new StringBuilder(raw.length());
+          out.append(raw, 0, i);
+        }
+        if (v < 128 && UNRESERVED[v]) {
+          out.append((char) v);
+        } else {
+          out.append('%').append(HEX[v >> 4]).append(HEX[v & 0xf]);
+        }
+        i += 2;
+      } else if (c < 128 && PATH_LITERAL[c]) {
+        if (out != null) {
+          out.append(c);
+        }
+      } else {
+        if (out == null) {
+          out = new StringBuilder(raw.length() + 8);
+          out.append(raw, 0, i);
+        }
+        out.append('%').append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+      }
+    }
+    return out == null ? raw : out.toString();
   }
 
   /** Encodes text: characters in {@code literal} stay, all else becomes upper-case {@code %XX}. */

@@ -65,6 +65,48 @@ public final class QueryCanonicalizer {
     return new CanonicalQuery(canonical.toString(), Collections.unmodifiableMap(params));
   }
 
+  /**
+   * Refuses or strips the query parameters that change what the upstream does ({@code _method},
+   * Salesforce's {@code _HttpMethod}, ...; see {@link Overrides}), by the route's rule.
+   *
+   * @param stripped collects the names of parameters removed
+   * @return {@code query} itself when it holds none (the common case), else the query without them
+   * @throws RequestRejectedException 400 {@code override_parameter} when the route refuses them
+   */
+  static CanonicalQuery applyOverrides(CanonicalQuery query, io.countersign.proxy.config.RequestRules rules,
+      List<String> stripped) throws RequestRejectedException {
+    String found = null;
+    for (String name : query.params().keySet()) {
+      Overrides.Family family = Overrides.parameter(name);
+      if (family != null) {
+        if (rules.overrides() == io.countersign.proxy.config.RequestRules.Overrides.REFUSE) {
+          throw Overrides.refusedParameter("query", name, family);
+        }
+        found = name;
+      }
+    }
+    if (found == null) {
+      return query;
+    }
+    StringBuilder canonical = new StringBuilder();
+    Map<String, List<String>> params = new LinkedHashMap<>();
+    for (String pair : query.canonical().split("&")) {
+      int eq = pair.indexOf('=');
+      String name = PercentCodec.decode(eq < 0 ? pair : pair.substring(0, eq), "a query parameter name");
+      if (Overrides.parameter(name) != null) {
+        stripped.add("query:" + name);
+        continue;
+      }
+      if (canonical.length() > 0) {
+        canonical.append('&');
+      }
+      canonical.append(pair);
+      params.put(name, query.params().get(name));
+    }
+    return canonical.length() == 0 ? NONE
+        : new CanonicalQuery(canonical.toString(), Collections.unmodifiableMap(params));
+  }
+
   private static String decode(String raw, String what) throws RequestRejectedException {
     String s = PercentCodec.decode(raw.replace("+", "%20"), what);
     for (int i = 0; i < s.length(); i++) {

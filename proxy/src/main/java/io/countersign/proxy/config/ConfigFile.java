@@ -128,8 +128,21 @@ record ConfigFile(
    * @param prefix the agent-side path prefix
    * @param upstream the upstream base URL
    * @param credential the injected credential, or null
+   * @param canonicalization how strictly the route reads requests, or null (strict)
    */
-  record Route(String name, String prefix, String upstream, Credential credential) {}
+  record Route(String name, String prefix, String upstream, Credential credential,
+      Canonicalization canonicalization) {}
+
+  /**
+   * {@code routes[].canonicalization}.
+   *
+   * @param overrides refuse or strip
+   * @param pathParameters allow {@code ;} in paths
+   * @param encodedPercent allow {@code %25} in paths
+   * @param opaqueBodies forward unreadable bodies as opaque
+   */
+  record Canonicalization(String overrides, boolean pathParameters, boolean encodedPercent,
+      boolean opaqueBodies) {}
 
   /**
    * {@code routes[].credential}.

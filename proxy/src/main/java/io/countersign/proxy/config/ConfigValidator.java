@@ -148,7 +148,8 @@ final class ConfigValidator {
         throw refuse("repeats '" + prefix + "'", "give each route its own prefix", "routes", i, "prefix");
       }
       upstreamUrl(r.upstream(), i);
-      out.add(new RouteConfig(r.name(), prefix, r.upstream(), credential(r.credential(), i)));
+      out.add(new RouteConfig(r.name(), prefix, r.upstream(), credential(r.credential(), i),
+          rules(r.canonicalization())));
     }
     return out;
   }
@@ -186,6 +187,14 @@ final class ConfigValidator {
       }
     }
     return true;
+  }
+
+  private static RequestRules rules(ConfigFile.Canonicalization c) {
+    if (c == null) {
+      return RequestRules.STRICT;
+    }
+    return new RequestRules("strip".equals(c.overrides()) ? RequestRules.Overrides.STRIP
+        : RequestRules.Overrides.REFUSE, c.pathParameters(), c.encodedPercent(), c.opaqueBodies());
   }
 
   private Credential credential(ConfigFile.Credential c, int i) {

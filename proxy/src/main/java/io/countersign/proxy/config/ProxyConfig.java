@@ -166,8 +166,16 @@ public record ProxyConfig(
    * @param prefix the path prefix, e.g. {@code /crm}
    * @param upstream the upstream base URL, e.g. {@code https://api.example.com/base}
    * @param credential the credential injected into every forwarded request, or null
+   * @param rules how strictly requests are read ({@code canonicalization:}); never null
    */
-  public record RouteConfig(String name, String prefix, String upstream, Credential credential) {}
+  public record RouteConfig(String name, String prefix, String upstream, Credential credential,
+      io.countersign.proxy.config.RequestRules rules) {
+
+    /** A route with the strict default rules. */
+    public RouteConfig(String name, String prefix, String upstream, Credential credential) {
+      this(name, prefix, upstream, credential, io.countersign.proxy.config.RequestRules.STRICT);
+    }
+  }
 
   /**
    * A credential the proxy injects; the agent never sees it.

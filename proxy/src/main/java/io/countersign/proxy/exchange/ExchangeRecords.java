@@ -64,10 +64,12 @@ public final class ExchangeRecords {
    */
   public LedgerEvent intent(String exchangeId, CanonicalRequest r, Decision d,
       Map<String, Long> spend, long policyLatencyUs, Instant receivedAt, Instant now) {
+    boolean keep = recordBody(d);
     RequestRecord request = new RequestRecord(r.method(), r.path(), r.route().upstream().origin(),
         r.upstreamTarget(), r.query().canonical(), headers(r),
         r.route().credential() == null ? null : r.route().credential().header(), r.size(),
-        r.bodySha256(), recordBody(d) ? r.bodyJson() : null);
+        r.bodySha256(), keep ? r.content().view() : null, r.content().kind().wireName(),
+        keep ? r.content().nested() : null, r.stripped());
     return LedgerEvent.of(exchangeId, now, new ExchangeDecided(r.route().name(), request,
         HeldRequests.caller(r.caller()), decision(d), spend, policyLatencyUs,
         InstantText.format(receivedAt)));

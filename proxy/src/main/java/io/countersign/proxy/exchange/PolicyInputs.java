@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,7 +43,9 @@ public final class PolicyInputs {
             request.upstreamPath(),
             request.query().params(),
             headers,
-            request.bodyJson(),
+            request.content().kind().wireName(),
+            request.content().view(),
+            request.content().nested(),
             request.bodySha256(),
             request.size()),
         new PolicyInput.Caller(
@@ -76,12 +79,18 @@ public final class PolicyInputs {
     }
     String target = req.upstreamTarget();
     String upstreamPath = target == null ? null : target.split("\\?", 2)[0];
-    boolean bodyRecorded = req.body() != null || req.size() == 0;
+    boolean bodyRecorded = req.body() != null || req.size() == 0 || "opaque".equals(req.bodyKind());
     Caller c = d.caller() == null ? new Caller(null, null, null, null, null, null, null, null) : d.caller();
+    Map<String, List<String>> query = QueryParameters.parse(req.query());
+    Map<String, String> headers = new LinkedHashMap<>(req.headers());
+    PolicyInput.Request request = req.bodyKind() == null
+        // a ledger from before body kinds: JSON or nothing, as it was judged then
+        ? new PolicyInput.Request(req.method(), d.route(), req.path(), upstreamPath, query, headers,
+            req.body(), req.bodySha256(), req.size())
+        : new PolicyInput.Request(req.method(), d.route(), req.path(), upstreamPath, query, headers,
+            req.bodyKind(), req.body(), req.bodyNested(), req.bodySha256(), req.size());
     PolicyInput input = new PolicyInput(
-        new PolicyInput.Request(req.method(), d.route(), req.path(), upstreamPath,
-            QueryParameters.parse(req.query()), new LinkedHashMap<>(req.headers()), req.body(),
-            req.bodySha256(), req.size()),
+        request,
         new PolicyInput.Caller(c.agent(), c.workflow(), c.run(), c.onBehalfOf(), c.account(),
             c.tool(), c.promptRef(), c.contextRefs()),
         new PolicyInput.Context(time(d.receivedAt(), eventTime),

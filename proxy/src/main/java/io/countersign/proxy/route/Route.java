@@ -1,5 +1,6 @@
 package io.countersign.proxy.route;
 
+import io.countersign.proxy.config.RequestRules;
 import java.net.URI;
 
 /**
@@ -10,8 +11,24 @@ import java.net.URI;
  * @param prefix the agent-side path prefix, e.g. {@code /crm}
  * @param upstream where requests go
  * @param credential the credential injected into forwarded requests, or null
+ * @param rules how strictly the route reads requests (never null)
  */
-public record Route(String name, String prefix, UpstreamTarget upstream, InjectedCredential credential) {
+public record Route(
+    String name,
+    String prefix,
+    UpstreamTarget upstream,
+    InjectedCredential credential,
+    RequestRules rules) {
+
+  /** Validates that {@code rules} is set. */
+  public Route {
+    java.util.Objects.requireNonNull(rules, "rules");
+  }
+
+  /** A route with the strict {@link RequestRules#STRICT} rules. */
+  public Route(String name, String prefix, UpstreamTarget upstream, InjectedCredential credential) {
+    this(name, prefix, upstream, credential, RequestRules.STRICT);
+  }
 
   /**
    * An upstream origin and base path.

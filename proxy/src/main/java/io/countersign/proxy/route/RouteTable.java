@@ -34,7 +34,8 @@ public final class RouteTable {
               c.name(),
               c.prefix(),
               Route.UpstreamTarget.parse(c.upstream()),
-              resolve(c.name(), c.credential(), env)));
+              resolve(c.name(), c.credential(), env),
+              c.rules()));
     }
     return new RouteTable(routes);
   }

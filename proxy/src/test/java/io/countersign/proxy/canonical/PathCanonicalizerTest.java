@@ -44,8 +44,12 @@ class PathCanonicalizerTest {
         new Accepted("lower-case hex becomes upper-case", "/a%5b%5d", "/a%5B%5D"),
         new Accepted("an escaped space stays escaped", "/a%20b", "/a%20b"),
         new Accepted("sub-delims, ':' and '@' stay literal", "/a!$&'()*+,;=:@b", "/a!$&'()*+,;=:@b"),
-        new Accepted("escaped pchars are decoded to literals", "/%21%24%26%27%28%29%2A%2B%2C%3B%3D%3A%40",
-            "/!$&'()*+,;=:@"),
+        new Accepted("escaped reserved characters stay escaped, upper-cased (RFC 3986 6.2.2)",
+            "/%21%24%26%27%28%29%2a%2B%2C%3b%3D%3A%40", "/%21%24%26%27%28%29%2A%2B%2C%3B%3D%3A%40"),
+        new Accepted("an escaped plus is not a raw plus", "/a%2Bb", "/a%2Bb"),
+        new Accepted("an escaped unreserved character inside a name is decoded", "/a%2Ejson",
+            "/a.json"),
+        new Accepted("a fullwidth letter is not folded", "/%EF%BC%A1", "/%EF%BC%A1"),
         new Accepted("a plus in a path is a plus, not a space", "/a+b", "/a+b"),
         new Accepted("an escaped percent stays escaped", "/100%25", "/100%25"),
         new Accepted("raw ASCII that is not a pchar is escaped", "/a\"<>[]^`{|}b",
@@ -93,7 +97,12 @@ class PathCanonicalizerTest {
         new Refused("a raw space", "/crm/a b", "bad_character"),
         new Refused("a raw tab", "/crm/a\tb", "bad_character"),
         new Refused("a raw non-ASCII character", "/crm/caf\u00e9", "bad_character"),
-        new Refused("a raw non-ASCII character beside an escape", "/crm/%41\u00e9", "bad_character"));
+        new Refused("a raw non-ASCII character beside an escape", "/crm/%41\u00e9", "bad_character"),
+        new Refused("fullwidth full stops that NFKC folds to '..'", "/crm/%EF%BC%8E%EF%BC%8E/admin",
+            "path_unicode_confusable"),
+        new Refused("a fullwidth solidus that NFKC folds to '/'", "/crm/a%EF%BC%8Fb",
+            "path_unicode_confusable"),
+        new Refused("a '%u' escape (IIS)", "/crm/%u002e%u002e", "bad_percent_encoding"));
   }
 
   @ParameterizedTest
@@ -128,6 +137,66 @@ class PathCanonicalizerTest {
               dots);
       assertEquals("path_dot_segment", e.code(), dots);
     }
+  }
+
+  /**
+   * @param note what the case is about
+   * @param path a canonical path
+   * @param rules the route's rules
+   * @param code the expected error code, or null when the path is accepted
+   */
+  record RouteCase(String note, String path, io.countersign.proxy.config.RequestRules rules,
+      String code) {
+    @Override
+    public String toString() {
+      return note;
+    }
+  }
+
+  static Stream<RouteCase> routeCases() {
+    var strict = io.countersign.proxy.config.RequestRules.STRICT;
+    var params = new io.countersign.proxy.config.RequestRules(
+        io.countersign.proxy.config.RequestRules.Overrides.REFUSE, true, false, false);
+    var percent = new io.countersign.proxy.config.RequestRules(
+        io.countersign.proxy.config.RequestRules.Overrides.REFUSE, false, true, false);
+    return Stream.of(
+        new RouteCase("a plain path passes", "/crm/v3/deals", strict, null),
+        new RouteCase("'..;' is a dot-segment to servlet containers", "/crm/..;/admin", params,
+            "path_dot_segment"),
+        new RouteCase("'..;' is refused as a dot-segment on a strict route too", "/crm/..;x/admin",
+            strict, "path_dot_segment"),
+        new RouteCase("'.%3B' is a dot-segment once decoded", "/crm/.%3B/admin", params,
+            "path_dot_segment"),
+        new RouteCase("an empty name before ';'", "/crm/;x/admin", params, "path_dot_segment"),
+        new RouteCase("a matrix parameter on a strict route", "/crm/deals;v=1", strict,
+            "path_parameter"),
+        new RouteCase("an encoded semicolon on a strict route", "/crm/a%3Bb", strict,
+            "path_parameter"),
+        new RouteCase("a matrix parameter where the route allows them", "/crm/deals;v=1/x", params,
+            null),
+        new RouteCase("%25 on a strict route", "/crm/100%25", strict, "path_encoded_percent"),
+        new RouteCase("%25 where the route allows it", "/crm/100%25", percent, null),
+        new RouteCase("%252e%252e decodes twice to '..'", "/crm/%252e%252e/admin", percent,
+            "path_double_encoding"),
+        new RouteCase("%252F decodes twice to '/'", "/crm/a%252Fb", percent, "path_double_encoding"),
+        new RouteCase("%2500 decodes twice to NUL", "/crm/a%2500", percent, "path_double_encoding"),
+        new RouteCase("%253B decodes twice to ';' where ';' is not allowed", "/crm/a%253Bb",
+            percent, "path_double_encoding"),
+        new RouteCase("%2541 decodes twice to a plain letter", "/crm/a%2541", percent, null));
+  }
+
+  @ParameterizedTest
+  @MethodSource("routeCases")
+  void aRoutesRulesDecideSemicolonsAndEncodedPercents(RouteCase c) {
+    if (c.code() == null) {
+      org.junit.jupiter.api.Assertions.assertDoesNotThrow(
+          () -> PathCanonicalizer.checkRouteRules(c.path(), c.rules()));
+      return;
+    }
+    RequestRejectedException e = assertThrows(RequestRejectedException.class,
+        () -> PathCanonicalizer.checkRouteRules(c.path(), c.rules()));
+    assertEquals(400, e.status());
+    assertEquals(c.code(), e.code());
   }
 
   @Test

@@ -342,7 +342,32 @@ class ConfigLoaderTest {
         route("a credential header that is not a plain name",
             "  - name: crm\n    prefix: /crm\n    upstream: http://h\n    credential:\n"
                 + "      header: 'X-Key: x'\n      from_env: T\n",
-            "routes[0].credential.header", "plain header name"));
+            "routes[0].credential.header", "plain header name"),
+        route("an unknown canonicalization switch",
+            "  - name: crm\n    prefix: /crm\n    upstream: http://h\n    canonicalization:\n"
+                + "      allow_everything: true\n",
+            "routes[0].canonicalization.allow_everything is not a known key", "opaque_bodies"),
+        route("an override handling other than refuse or strip",
+            "  - name: crm\n    prefix: /crm\n    upstream: http://h\n    canonicalization:\n"
+                + "      overrides: allow\n",
+            "routes[0].canonicalization.overrides is 'allow'", "refuse or strip"),
+        route("a canonicalization switch that is not a boolean",
+            "  - name: crm\n    prefix: /crm\n    upstream: http://h\n    canonicalization:\n"
+                + "      opaque_bodies: 'yes'\n",
+            "routes[0].canonicalization.opaque_bodies is not true or false", "true or false"));
+  }
+
+  @Test
+  void aRoutesCanonicalizationSwitchesAreReadAndDefaultToStrict() throws IOException {
+    ProxyConfig c = ConfigLoader.load(write("countersign.yaml", "agent_id: a\nroutes:\n"
+        + "  - name: crm\n    prefix: /crm\n    upstream: http://h\n"
+        + "  - name: files\n    prefix: /files\n    upstream: http://h\n    canonicalization:\n"
+        + "      overrides: strip\n      path_parameters: true\n      encoded_percent: true\n"
+        + "      opaque_bodies: true\n"));
+    assertEquals(io.countersign.proxy.config.RequestRules.STRICT, c.routes().get(0).rules());
+    assertEquals(new io.countersign.proxy.config.RequestRules(
+        io.countersign.proxy.config.RequestRules.Overrides.STRIP, true, true, true),
+        c.routes().get(1).rules());
   }
 
   @ParameterizedTest

@@ -31,6 +31,7 @@ public class CanonicalizeBenchmark {
   private Canonicalizer canonicalizer;
   private FullHttpRequest get;
   private FullHttpRequest patch;
+  private FullHttpRequest formPatch;
 
   /** Builds the canonicalizer and the two requests. */
   @Setup(Level.Trial)
@@ -38,6 +39,7 @@ public class CanonicalizeBenchmark {
     canonicalizer = SampleExchange.canonicalizer();
     get = SampleExchange.get();
     patch = SampleExchange.patch();
+    formPatch = SampleExchange.formPatch();
   }
 
   /** Releases the requests' buffers. */
@@ -45,6 +47,7 @@ public class CanonicalizeBenchmark {
   public void tearDown() {
     get.release();
     patch.release();
+    formPatch.release();
   }
 
   /** {@code GET /crm/v3/deals/42?fields=amount,stage}, no body. */
@@ -57,6 +60,12 @@ public class CanonicalizeBenchmark {
   @Benchmark
   public CanonicalRequest patch() throws RequestRejectedException {
     return canonicalizeAndRelease(patch);
+  }
+
+  /** The same update as a form ({@link SampleExchange#FORM_BODY}): parse, names, nested reading. */
+  @Benchmark
+  public CanonicalRequest formPatch() throws RequestRejectedException {
+    return canonicalizeAndRelease(formPatch);
   }
 
   private CanonicalRequest canonicalizeAndRelease(FullHttpRequest request)

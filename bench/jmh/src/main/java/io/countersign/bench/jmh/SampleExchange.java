@@ -95,6 +95,21 @@ public final class SampleExchange {
   }
 
   /**
+   * A form-encoded update as Stripe-style SDKs send it (bracket names, already in the proxy's
+   * canonical encoding, so it is forwarded without a copy).
+   */
+  public static final String FORM_BODY =
+      "stage=negotiation&discount_pct=10&metadata%5Bsource%5D=call&metadata%5Bnote%5D=follow%20up"
+          + "&tags%5B%5D=q4&tags%5B%5D=renewal&close_date=2026-12-15";
+
+  /** The update as a form, with {@link #FORM_BODY}. The caller releases it. */
+  public static FullHttpRequest formPatch() {
+    FullHttpRequest r = request(HttpMethod.PATCH, "/crm/v3/deals/42", "update_deal", FORM_BODY);
+    r.headers().set("Content-Type", "application/x-www-form-urlencoded");
+    return r;
+  }
+
+  /**
    * A request as the proxy's aggregator hands it over: the body in a pooled direct buffer, the
    * headers an agent's HTTP client sends plus Countersign's identity headers.
    */
