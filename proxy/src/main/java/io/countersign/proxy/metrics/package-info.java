@@ -1,0 +1,4 @@
+/**
+ * What operators monitor, in Prometheus form.
+ */
+package io.countersign.proxy.metrics;
