@@ -2,6 +2,7 @@ package io.countersign.ledger;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -277,6 +278,20 @@ public final class LedgerReader implements AutoCloseable {
     }
     onEvent.accept(new RecordedEvent(index, event, text));
     return EVENT;
+  }
+
+  /**
+   * The event at {@code index} (an index an append returned, or a {@link RecordedEvent#index()}),
+   * or empty when there is no readable event there (deleted by retention, or not a known event).
+   * Not thread-safe, like the rest of the reader.
+   */
+  public Optional<RecordedEvent> at(long index) {
+    if (!tailer.moveToIndex(index)) {
+      return Optional.empty();
+    }
+    RecordedEvent[] found = new RecordedEvent[1];
+    readOne(e -> found[0] = e, skipped -> { });
+    return found[0] != null && found[0].index() == index ? Optional.of(found[0]) : Optional.empty();
   }
 
   @Override

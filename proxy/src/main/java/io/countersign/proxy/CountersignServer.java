@@ -18,6 +18,8 @@ import io.countersign.proxy.canonical.Canonicalizer;
 import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.config.ProxyConfig;
 import io.countersign.policy.CachingPolicyEngine;
+import io.countersign.proxy.approval.HeldBodies;
+import io.countersign.proxy.approval.HoldBounds;
 import io.countersign.proxy.approval.HoldMode;
 import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.exchange.ExchangeFlow;
@@ -124,8 +126,9 @@ public final class CountersignServer implements AutoCloseable {
       List<ApprovalNotifier> notifiers = notifiers(ap, env, ledger, clock);
       ExecutorScheduler timers = new ExecutorScheduler("countersign-approval-timer");
       closeInReverse.add(timers);
-      approvals = new ApprovalStore(ledger, clock, timers, ap.maxPending(), ap.maxHeldConnections(),
-          notifiers);
+      approvals = new ApprovalStore(ledger, clock, timers, new HoldBounds(ap.maxPending(),
+          ap.maxHeldConnections(), ap.maxHeldBytes(), ap.maxHeldBytesPerWorkflow()), notifiers,
+          ap.agentActsFor());
       closeInReverse.add(approvals);
       metrics = new ExchangeMetrics();
       reloader.listener(r -> metrics.reload(r.reloaded()));
@@ -151,8 +154,10 @@ public final class CountersignServer implements AutoCloseable {
         // a new ledger: nothing to rebuild
       }
       LOG.info("spend counters rebuilt from {} forwarded exchanges of today", spent.counted());
+      HeldBodies heldBodies = new HeldBodies(config.ledgerDir(), routes);
+      closeInReverse.add(heldBodies);
       ExchangeFlow flow = new ExchangeFlow(new FlowServices(policy, shadow, ledger, upstream, records,
-          approvals, spend, metrics, clock, System::nanoTime, ap.defaultTimeout()));
+          approvals, heldBodies, spend, metrics, clock, System::nanoTime, ap.defaultTimeout()));
       List<PendingApproval> resumed = recovery.restore(routes, approvals, ledger, clock);
       resumed.forEach(a -> flow.resume(a, group.next()));
       LOG.info("restored {} open async approvals from the ledger", resumed.size());
@@ -166,7 +171,7 @@ public final class CountersignServer implements AutoCloseable {
           .group(group)
           .channel(transport.serverChannel())
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new AdminChannelInitializer(approvals, approvers, readiness, metrics::scrape,
+          .childHandler(new AdminChannelInitializer(approvals, heldBodies, approvers, readiness, metrics::scrape,
               new PolicyAdmin(reloader, policy), clock))
           .bind(config.adminListen())
           .syncUninterruptibly()

@@ -244,6 +244,31 @@ class ApprovalsIT {
   }
 
   @Test
+  void aHoldThatRequiresAnOnBehalfOfIsRefusedWithoutOneSoTheApproverCanBeCheckedToBeSomeoneElse()
+      throws Exception {
+    Path rego = PolicyVariant.of(tmp.resolve("rego"),
+        c -> ((ObjectNode) c.path("approval_defaults")).put("require_on_behalf_of", true));
+    try (ProxyFixture p = proxy(rego, ProxyFixture.approvals(approversFile(tmp)))) {
+      HttpResponse<String> r = agentSends(p, "PATCH", "/crm/v3/deals/42", "{\"discount_pct\": 30}")
+          .get(30, TimeUnit.SECONDS);
+      assertEquals(403, r.statusCode(), r.body());
+      assertEquals("on_behalf_of_required", ProxyFixture.json(r.body()).path("error").asText());
+      String x = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
+      assertEquals(List.of("exchange.decided", "exchange.completed"), types(p, x));
+      assertEquals("hold_refused", p.ledger(x).get(1).path("body").path("outcome").asText());
+      var named = agentSends(p, "PATCH", "/crm/v3/deals/42", "{\"discount_pct\": 30}",
+          "X-Countersign-On-Behalf-Of", "ana@example.com");
+      String id = awaitHold(p);
+      AdminClient admin = new AdminClient(p.server().adminAddress());
+      assertEquals("self_approval", ProxyFixture.json(admin.vote(id, "approve", ANA, "mine",
+          admin.digest(id, ANA)).body()).path("error").asText());
+      assertEquals(200, admin.vote(id, "approve", MARIA, "ok", admin.digest(id, MARIA)).statusCode());
+      assertEquals(200, named.get(30, TimeUnit.SECONDS).statusCode());
+      assertEquals(1, upstream.received().size());
+    }
+  }
+
+  @Test
   void aQuorumOfTwoNeedsTwoDistinctApprovers() throws Exception {
     Path rego = PolicyVariant.of(tmp.resolve("rego"),
         c -> ((ObjectNode) c.path("approval_defaults")).put("quorum", 2));

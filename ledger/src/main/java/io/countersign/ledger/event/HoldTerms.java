@@ -8,8 +8,16 @@ package io.countersign.ledger.event;
  * @param timeout how long the hold waits (ISO-8601 duration)
  * @param onTimeout what a timeout means ({@code deny})
  * @param escalate who else is told, and when, or null
+ * @param requireOnBehalfOf whether the hold needed the request to name whom the agent acts for, or
+ *     null (not required; ledgers before the setting)
  */
-public record HoldTerms(String group, int quorum, String timeout, String onTimeout, Escalation escalate) {
+public record HoldTerms(String group, int quorum, String timeout, String onTimeout, Escalation escalate,
+    Boolean requireOnBehalfOf) {
+
+  /** Terms without the on-behalf-of requirement. */
+  public HoldTerms(String group, int quorum, String timeout, String onTimeout, Escalation escalate) {
+    this(group, quorum, timeout, onTimeout, escalate, null);
+  }
 
   /**
    * An escalation step.

@@ -2,6 +2,7 @@ package io.countersign.proxy.admin;
 
 import io.countersign.proxy.approval.ApprovalStore;
 import io.countersign.proxy.approval.ApproverDirectory;
+import io.countersign.proxy.approval.HeldBodies;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -22,18 +23,22 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
   private final Clock clock;
   private final java.util.function.Supplier<String> metrics;
   private final PolicyAdmin policy;
+  private final HeldBodies heldBodies;
 
   /**
    * @param approvals the holds
+   * @param heldBodies reads a held request's body back from the ledger, for its view
    * @param approvers who may approve
    * @param readiness named checks behind /readyz
    * @param metrics the Prometheus exposition behind /metrics
    * @param policy the policy in force and its reload
    * @param clock wall clock
    */
-  public AdminChannelInitializer(ApprovalStore approvals, ApproverDirectory approvers,
+  public AdminChannelInitializer(ApprovalStore approvals, HeldBodies heldBodies,
+      ApproverDirectory approvers,
       Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics,
       PolicyAdmin policy, Clock clock) {
+    this.heldBodies = heldBodies;
     this.metrics = metrics;
     this.policy = policy;
     this.approvals = approvals;
@@ -54,6 +59,6 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         })
         .addLast("http", new HttpServerCodec())
         .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
-        .addLast("admin", new AdminHandler(approvals, approvers, readiness, metrics, policy, clock));
+        .addLast("admin", new AdminHandler(approvals, heldBodies, approvers, readiness, metrics, policy, clock));
   }
 }

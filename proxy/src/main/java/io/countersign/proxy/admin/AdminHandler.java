@@ -8,6 +8,7 @@ import io.countersign.proxy.approval.ApprovalRefusedException;
 import io.countersign.proxy.approval.ApprovalStore;
 import io.countersign.proxy.approval.Approver;
 import io.countersign.proxy.approval.ApproverDirectory;
+import io.countersign.proxy.approval.HeldBodies;
 import io.countersign.proxy.approval.PendingApproval;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
@@ -70,13 +71,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final Clock clock;
   private final java.util.function.Supplier<String> metrics;
   private final PolicyAdmin policy;
+  private final HeldBodies heldBodies;
 
   /** The group whose members may reload the policy. */
   static final String POLICY_ADMINS = "policy-admins";
 
-  AdminHandler(ApprovalStore approvals, ApproverDirectory approvers,
+  AdminHandler(ApprovalStore approvals, HeldBodies heldBodies, ApproverDirectory approvers,
       Map<String, BooleanSupplier> readiness, java.util.function.Supplier<String> metrics,
       PolicyAdmin policy, Clock clock) {
+    this.heldBodies = heldBodies;
     this.metrics = metrics;
     this.policy = policy;
     this.approvals = approvals;
@@ -172,10 +175,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     Matcher one = ONE.matcher(path);
     if (one.matches() && method.equals("GET")) {
       // an approver sees only the holds of their groups (a hold's request may carry customer data)
-      send(ctx, approvals.get(one.group(1)).filter(a -> who.groups().contains(a.terms().group()))
-          .map(a -> json(200, detail(a)))
-          .orElseGet(() -> error(404, "no_such_approval", "no approval " + one.group(1)
-              + " for your groups")), keepAlive);
+      PendingApproval a = approvals.get(one.group(1))
+          .filter(h -> who.groups().contains(h.terms().group())).orElse(null);
+      if (a == null) {
+        send(ctx, error(404, "no_such_approval", "no approval " + one.group(1) + " for your groups"),
+            keepAlive);
+      } else {
+        sendDetail(ctx, a, keepAlive);
+      }
       return;
     }
     if (approvalId != null && method.equals("POST")) {
@@ -210,7 +217,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
       done.whenComplete((a, err) -> ctx.executor().execute(() -> {
         if (err == null) {
-          send(ctx, json(200, detail(a)), keepAlive);
+          sendDetail(ctx, a, keepAlive);
         } else {
           Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
           ApprovalRefusedException e = t instanceof ApprovalRefusedException r ? r
@@ -286,8 +293,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return out;
   }
 
-  private ObjectNode detail(PendingApproval a) {
-    return ApprovalViews.detail(a, a.status().name(), a.approvals(), a.denial(), clock);
+  /** The hold with its body, which is read back from the ledger (off the event loop). */
+  private void sendDetail(ChannelHandlerContext ctx, PendingApproval a, boolean keepAlive) {
+    heldBodies.record(a).whenComplete((held, err) -> ctx.executor().execute(() ->
+        send(ctx, json(200, ApprovalViews.detail(a, a.status().name(), a.approvals(), a.denial(),
+            err == null ? held : null, clock)), keepAlive)));
   }
 
   private static int intParam(Map<String, List<String>> q, String key, int dflt, int min, int max) {

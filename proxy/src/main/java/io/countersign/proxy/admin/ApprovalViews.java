@@ -41,8 +41,12 @@ final class ApprovalViews {
     return n;
   }
 
+  /**
+   * The hold in full; {@code held} is its journaled request (the body lives there), or null when it
+   * could not be read (the view then says so).
+   */
   static ObjectNode detail(PendingApproval a, String status, java.util.List<PendingApproval.Vote> votes,
-      PendingApproval.Vote denial, Clock clock) {
+      PendingApproval.Vote denial, io.countersign.ledger.event.HeldRequest held, Clock clock) {
     ObjectNode n = summary(a, status, clock);
     CanonicalRequest r = a.request();
     ObjectNode req = n.putObject("request");
@@ -52,13 +56,16 @@ final class ApprovalViews {
     req.put("upstream_target", r.upstreamTarget());
     ObjectNode headers = req.putObject("headers");
     r.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
-    req.put("size", r.size());
+    req.put("size", a.size());
     req.put("body_sha256", r.bodySha256());
     req.put("body_kind", r.content().kind().wireName());
-    if (r.content().view() != null) {
-      req.set("body", r.content().view());
-    } else if (r.body().refCnt() > 0 && r.size() <= 64 * 1024) {
-      req.put("body_text", r.body().toString(java.nio.charset.StandardCharsets.UTF_8));
+    if (held == null) {
+      req.put("body_unavailable", "the held body could not be read from the ledger");
+    } else if (held.body() != null) {
+      req.set("body", held.body());
+    } else if (a.size() > 0 && a.size() <= 64 * 1024 && held.bodyBase64() != null) {
+      req.put("body_text", new String(java.util.Base64.getDecoder().decode(held.bodyBase64()),
+          java.nio.charset.StandardCharsets.UTF_8));
     }
     ObjectNode caller = n.putObject("caller");
     caller.put("agent", r.caller().agent());

@@ -12,6 +12,7 @@ import io.countersign.ledger.event.ApprovalOpened;
 import io.countersign.ledger.event.ExchangeCompleted;
 import io.countersign.ledger.event.ExchangeFailed;
 import io.countersign.ledger.event.ExchangeOutcome;
+import io.countersign.ledger.event.HeldRequest;
 import io.countersign.proxy.route.RouteTable;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -41,7 +42,9 @@ public final class ApprovalRecovery implements Consumer<RecordedEvent> {
 
   /** What the journal says of one hold, folded in order. */
   private static final class Seen {
-    final ApprovalOpened opened;
+    final ApprovalOpened opened; // without the body: memory stays small for any number of holds
+    final long openedIndex;
+    final int size;
     final String exchangeId;
     final List<ApprovalStatus> path = new ArrayList<>();
     final List<PendingApproval.Vote> votes = new ArrayList<>();
@@ -49,8 +52,15 @@ public final class ApprovalRecovery implements Consumer<RecordedEvent> {
     String lastReason;
     TicketResult result;
 
-    Seen(ApprovalOpened opened, String exchangeId) {
-      this.opened = opened;
+    Seen(ApprovalOpened opened, long openedIndex, String exchangeId) {
+      HeldRequest r = opened.request();
+      this.size = r == null ? 0 : HeldRequests.storedSize(r);
+      HeldRequest light = r == null ? null : new HeldRequest(r.method(), r.route(), r.path(),
+          r.upstreamPath(), r.query(), r.headers(), null, r.bodySha256(), r.caller(), r.bodyKind(),
+          null, null);
+      this.opened = new ApprovalOpened(opened.approvalId(), opened.digest(), opened.mode(),
+          opened.terms(), opened.openedAt(), opened.expiresAt(), light, opened.decision());
+      this.openedIndex = openedIndex;
       this.exchangeId = exchangeId;
     }
 
@@ -78,7 +88,7 @@ public final class ApprovalRecovery implements Consumer<RecordedEvent> {
     Instant at = e.time();
     // (a switch on the sealed body types needs Java 21; the language level is 17)
     if (e.body() instanceof ApprovalOpened o) {
-      Seen s = new Seen(o, e.exchangeId());
+      Seen s = new Seen(o, recorded.index(), e.exchangeId());
       byId.put(o.approvalId(), s);
       byExchange.put(e.exchangeId(), s);
     } else if (e.body() instanceof ApprovalApproved v) {
@@ -141,8 +151,10 @@ public final class ApprovalRecovery implements Consumer<RecordedEvent> {
       PendingApproval a;
       try {
         a = new PendingApproval(entry.getKey(), s.exchangeId, HoldMode.ASYNC,
-            ApprovalTerms.from(o.terms()), HeldRequests.fromRecord(o.request(), routes), o.decision(),
-            o.digest(), Instant.parse(o.openedAt()), Instant.parse(o.expiresAt()));
+            ApprovalTerms.from(o.terms()), HeldRequests.detachedFromRecord(o.request(), routes),
+            s.size, o.decision(), o.digest(), Instant.parse(o.openedAt()),
+            Instant.parse(o.expiresAt()));
+        a.restoredFrom(s.openedIndex);
       } catch (RuntimeException e) {
         LOG.error("approval {} cannot be restored and will not be executed: {}", entry.getKey(),
             e.getMessage());
@@ -152,7 +164,6 @@ public final class ApprovalRecovery implements Consumer<RecordedEvent> {
         outcomeUnknown(s, ledger, clock);
       }
       if (!open) {
-        a.request().release(); // ended: its request is never forwarded
         if (a.expiresAt().plus(ApprovalStore.TICKET_RETENTION).isBefore(clock.instant())) {
           continue; // long over: its ticket is no longer served (the ledger keeps it)
         }

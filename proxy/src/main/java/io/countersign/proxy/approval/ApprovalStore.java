@@ -51,15 +51,17 @@ public final class ApprovalStore implements AutoCloseable {
   private final Ledger ledger;
   private final Clock clock;
   private final Scheduler scheduler;
-  private final int maxPending;
-  private final int maxHeld;
+  private final HoldBounds limits;
   private final List<ApprovalNotifier> notifiers;
+  private final List<String> agentActsFor;
   private final Map<String, PendingApproval> approvals = new ConcurrentHashMap<>();
 
-  /** Guards the two counts below, which bound the holds open at once. */
+  /** Guards the counts below, which bound the holds open at once. */
   private final Object bounds = new Object();
   private int pendingAsync;
   private int pendingSync;
+  private long heldBytes;
+  private final Map<String, Long> heldBytesByWorkflow = new java.util.HashMap<>();
   private volatile Listener listener = new Listener() {};
 
   /** Told when holds open and resolve (metrics). Called on whichever thread made the change. */
@@ -75,18 +77,18 @@ public final class ApprovalStore implements AutoCloseable {
    * @param ledger where every approval event goes
    * @param clock the wall clock for timestamps and deadlines
    * @param scheduler runs expiry, escalation and retirement
-   * @param maxPending the most async holds pending at once
-   * @param maxHeld the most sync holds waiting at once
+   * @param limits how much is held at once
    * @param notifiers told when a hold opens (and on escalation)
+   * @param agentActsFor the people the sidecar's agent acts for: never approvers of its holds
    */
-  public ApprovalStore(Ledger ledger, Clock clock, Scheduler scheduler, int maxPending, int maxHeld,
-      List<ApprovalNotifier> notifiers) {
+  public ApprovalStore(Ledger ledger, Clock clock, Scheduler scheduler, HoldBounds limits,
+      List<ApprovalNotifier> notifiers, List<String> agentActsFor) {
     this.ledger = ledger;
     this.clock = clock;
     this.scheduler = scheduler;
-    this.maxPending = maxPending;
-    this.maxHeld = maxHeld;
+    this.limits = limits;
     this.notifiers = List.copyOf(notifiers);
+    this.agentActsFor = List.copyOf(agentActsFor);
   }
 
   /** Sets the listener. */
@@ -95,7 +97,10 @@ public final class ApprovalStore implements AutoCloseable {
   }
 
   /**
-   * Opens a hold for {@code request}. Completes after {@code approval.opened} is journaled.
+   * Opens a hold for {@code request}. Completes after {@code approval.opened} is journaled; then the
+   * hold keeps the request detached from its body ({@link PendingApproval#request()}), and the body
+   * {@code request} held is released: the caller goes on with the hold's request. When the stage
+   * fails, {@code request} is untouched.
    *
    * @param decision the decision that held it, as journaled
    * @throws ApprovalRefusedException 429/503 when the bounds are reached
@@ -105,17 +110,30 @@ public final class ApprovalStore implements AutoCloseable {
     Instant now = clock.instant();
     PendingApproval a = new PendingApproval(UUID.randomUUID().toString(), exchangeId, mode, terms,
         request, decision, HeldRequests.digest(request), now, now.plus(terms.timeout()));
+    String workflow = workflowOf(a);
     synchronized (bounds) {
-      if (mode == HoldMode.ASYNC && pendingAsync >= maxPending) {
-        throw new ApprovalRefusedException(429, "too_many_pending",
-            "this proxy already holds " + maxPending + " requests awaiting approval; retry later");
+      if (mode == HoldMode.ASYNC && pendingAsync >= limits.maxPending()) {
+        throw new ApprovalRefusedException(429, "too_many_pending", "this proxy already holds "
+            + limits.maxPending() + " requests awaiting approval; retry later");
       }
-      if (mode == HoldMode.SYNC && pendingSync >= maxHeld) {
-        throw new ApprovalRefusedException(503, "too_many_held",
-            "this proxy already holds " + maxHeld + " connections awaiting approval; retry later"
-                + " or send Prefer: respond-async");
+      if (mode == HoldMode.SYNC && pendingSync >= limits.maxHeldConnections()) {
+        throw new ApprovalRefusedException(503, "too_many_held", "this proxy already holds "
+            + limits.maxHeldConnections() + " connections awaiting approval; retry later"
+            + " or send Prefer: respond-async");
+      }
+      if (heldBytes + a.size() > limits.maxHeldBytes()) {
+        throw new ApprovalRefusedException(429, "held_bytes_full", "the requests held for approval"
+            + " already take " + heldBytes + " of the " + limits.maxHeldBytes() + " bytes this proxy"
+            + " holds at once; retry later");
+      }
+      long ofWorkflow = heldBytesByWorkflow.getOrDefault(workflow, 0L);
+      if (ofWorkflow + a.size() > limits.maxHeldBytesPerWorkflow()) {
+        throw new ApprovalRefusedException(429, "workflow_held_bytes_full", "the requests of workflow "
+            + workflow + " held for approval already take " + ofWorkflow + " of the "
+            + limits.maxHeldBytesPerWorkflow() + " bytes one workflow may hold at once; retry later");
       }
       count(mode, +1);
+      hold(workflow, a.size());
     }
     approvals.put(a.id(), a);
     return journal(a, opened(a)).handle((idx, err) -> {
@@ -124,6 +142,7 @@ public final class ApprovalStore implements AutoCloseable {
         throw new ApprovalRefusedException(503, "ledger_unavailable",
             "the ledger cannot record this hold, so it is refused: " + err.getMessage());
       }
+      a.journaled(idx);
       schedule(a);
       listener.opened(a);
       notifiers.forEach(n -> n.opened(a, a.terms().group()));
@@ -142,13 +161,19 @@ public final class ApprovalStore implements AutoCloseable {
       }
     }
     approvals.put(a.id(), a);
-    if (a.status() == ApprovalStatus.PENDING) {
-      synchronized (bounds) {
+    if (a.status().isFinal()) {
+      a.releaseBounds();
+      retire(a);
+      return;
+    }
+    synchronized (bounds) {
+      if (a.status() == ApprovalStatus.PENDING) {
         count(a.mode(), +1);
       }
+      hold(workflowOf(a), a.size());
+    }
+    if (a.status() == ApprovalStatus.PENDING) {
       schedule(a);
-    } else if (a.status().isFinal()) {
-      retire(a);
     }
   }
 
@@ -202,7 +227,7 @@ public final class ApprovalStore implements AutoCloseable {
     boolean resolves;
     try {
       resolves = a.vote(new PendingApproval.Vote(who.name(), reason, now), approve,
-          hold -> refusalOf(hold, who, digest));
+          hold -> refusalOf(hold, who, digest, agentActsFor));
     } catch (ApprovalRefusedException refused) {
       // answered only once the refusal is on record
       return refusal(a, who.name(), refused).handle((idx, err) -> {
@@ -237,7 +262,8 @@ public final class ApprovalStore implements AutoCloseable {
   }
 
   /** Why {@code who} may not vote on {@code a} now, or null. Called under the hold's lock. */
-  private static ApprovalRefusedException refusalOf(PendingApproval a, Approver who, String digest) {
+  private static ApprovalRefusedException refusalOf(PendingApproval a, Approver who, String digest,
+      List<String> agentActsFor) {
     // the group first: someone outside it learns nothing about the hold's state
     if (!who.groups().contains(a.terms().group())) {
       return new ApprovalRefusedException(403, "wrong_group",
@@ -258,6 +284,12 @@ public final class ApprovalStore implements AutoCloseable {
         || who.name().equalsIgnoreCase(String.valueOf(caller.agent()))) {
       return new ApprovalRefusedException(403, "self_approval",
           "a requester can never approve its own call");
+    }
+    for (String principal : agentActsFor) {
+      if (who.name().equalsIgnoreCase(principal)) {
+        return new ApprovalRefusedException(403, "self_approval", who.name() + " is someone this"
+            + " sidecar's agent acts for (approvals.agent_acts_for): they can never approve its calls");
+      }
     }
     if (a.approvers().contains(who.name())) {
       return new ApprovalRefusedException(409, "already_voted",
@@ -352,6 +384,36 @@ public final class ApprovalStore implements AutoCloseable {
     }
   }
 
+  /** Counts a held body. Under {@link #bounds}. */
+  private void hold(String workflow, long bytes) {
+    heldBytes += bytes;
+    heldBytesByWorkflow.merge(workflow, bytes, Long::sum);
+  }
+
+  /** Gives back an ended hold's share of the byte bounds, once. */
+  private void releaseBytes(PendingApproval a) {
+    if (!a.releaseBounds()) {
+      return;
+    }
+    String workflow = workflowOf(a);
+    synchronized (bounds) {
+      heldBytes -= a.size();
+      heldBytesByWorkflow.computeIfPresent(workflow, (w, b) -> b - a.size() <= 0 ? null : b - a.size());
+    }
+  }
+
+  private static String workflowOf(PendingApproval a) {
+    String w = a.request().caller().workflow();
+    return w == null ? "" : w;
+  }
+
+  /** Bytes of held bodies now (for metrics and tests). */
+  public long heldBytes() {
+    synchronized (bounds) {
+      return heldBytes;
+    }
+  }
+
   /**
    * Journals that an approved request is about to be forwarded (at most once: after a crash the
    * proxy sees this event and does not forward again). Fails, and ends the hold denied, when the
@@ -385,6 +447,7 @@ public final class ApprovalStore implements AutoCloseable {
    * vote answered 409 and journaled against it), then is dropped; the ledger keeps it for good.
    */
   private void retire(PendingApproval a) {
+    releaseBytes(a);
     scheduler.schedule(() -> forget(a.id()), TICKET_RETENTION);
   }
 
@@ -434,7 +497,8 @@ public final class ApprovalStore implements AutoCloseable {
     ApprovalTerms t = a.terms();
     HoldTerms terms = new HoldTerms(t.group(), t.quorum(), t.timeout().toString(), t.onTimeout(),
         t.escalateGroup() == null ? null
-            : new HoldTerms.Escalation(t.escalateGroup(), t.escalateAfter().toString()));
+            : new HoldTerms.Escalation(t.escalateGroup(), t.escalateAfter().toString()),
+        t.requireOnBehalfOf() ? Boolean.TRUE : null);
     return new ApprovalOpened(a.id(), a.digest(), a.mode().name().toLowerCase(Locale.ROOT), terms,
         a.openedAt().toString(), a.expiresAt().toString(), HeldRequests.toRecord(a.request()),
         a.decision());

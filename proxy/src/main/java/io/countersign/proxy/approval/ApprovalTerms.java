@@ -15,6 +15,9 @@ import java.time.format.DateTimeParseException;
  * @param onTimeout what a timeout means; only {@code deny} is served (fail closed)
  * @param escalateGroup a second group notified after {@code escalateAfter}, or null
  * @param escalateAfter when to notify {@code escalateGroup}, or null
+ * @param requireOnBehalfOf the hold needs the request to say whom the agent acts for ({@code
+ *     X-Countersign-On-Behalf-Of}), so that the approver can be checked to be someone else; a hold
+ *     without it is refused
  */
 public record ApprovalTerms(
     String group,
@@ -22,7 +25,14 @@ public record ApprovalTerms(
     Duration timeout,
     String onTimeout,
     String escalateGroup,
-    Duration escalateAfter) {
+    Duration escalateAfter,
+    boolean requireOnBehalfOf) {
+
+  /** Terms that do not require an on-behalf-of. */
+  public ApprovalTerms(String group, int quorum, Duration timeout, String onTimeout,
+      String escalateGroup, Duration escalateAfter) {
+    this(group, quorum, timeout, onTimeout, escalateGroup, escalateAfter, false);
+  }
 
   /** The most approvers a decision may require. */
   public static final int MAX_QUORUM = 10;
@@ -66,7 +76,12 @@ public record ApprovalTerms(
         throw new IllegalArgumentException("approval.escalate.after must be shorter than the timeout");
       }
     }
-    return new ApprovalTerms(group, quorum, timeout, onTimeout, escGroup, escAfter);
+    JsonNode required = approval.path("require_on_behalf_of");
+    if (!required.isMissingNode() && !required.isBoolean()) {
+      throw new IllegalArgumentException("approval.require_on_behalf_of must be true or false");
+    }
+    return new ApprovalTerms(group, quorum, timeout, onTimeout, escGroup, escAfter,
+        required.asBoolean(false));
   }
 
   /**
@@ -78,7 +93,8 @@ public record ApprovalTerms(
     try {
       return new ApprovalTerms(t.group(), t.quorum(), Duration.parse(t.timeout()), t.onTimeout(),
           t.escalate() == null ? null : t.escalate().group(),
-          t.escalate() == null ? null : Duration.parse(t.escalate().after()));
+          t.escalate() == null ? null : Duration.parse(t.escalate().after()),
+          Boolean.TRUE.equals(t.requireOnBehalfOf()));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("the journaled approval terms do not parse: " + e.getMessage(), e);
     }

@@ -58,10 +58,52 @@ public final class HeldRequests {
         r.content().nested());
   }
 
+  private static CallerIdentity identity(Caller journaled) {
+    Caller c = journaled == null ? new Caller(null, null, null, null, null, null, null, null) : journaled;
+    return new CallerIdentity(c.agent(), c.workflow(), c.run(), c.onBehalfOf(), c.account(),
+        c.tool(), c.promptRef(), c.contextRefs());
+  }
+
   /** A caller as journaled. */
   public static Caller caller(CallerIdentity c) {
     return new Caller(c.agent(), c.workflow(), c.run(), c.onBehalfOf(), c.account(), c.tool(),
         c.promptRef(), c.contextRefs());
+  }
+
+  /**
+   * A stored request as a hold keeps it in memory: everything but its body bytes and parsed view,
+   * which stay in the ledger ({@link CanonicalRequest#detached()}); {@link HeldBodies} reads them
+   * back to execute it.
+   *
+   * @throws IllegalArgumentException when the route no longer exists
+   */
+  public static CanonicalRequest detachedFromRecord(HeldRequest n, RouteTable routes) {
+    RouteTable.Match match = routes.match(n.path());
+    if (match == null || !match.route().name().equals(n.route())) {
+      throw new IllegalArgumentException("route " + n.route() + " is no longer configured");
+    }
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    for (List<String> h : n.headers()) {
+      if (h.size() != 2) {
+        throw new IllegalArgumentException("a stored header is not a [name, value] pair: " + h);
+      }
+      headers.add(new SimpleImmutableEntry<>(h.get(0), h.get(1)));
+    }
+    CanonicalBody content = n.bodyKind() == null ? null
+        : new CanonicalBody(BodyKind.fromWire(n.bodyKind()), null, null, null);
+    return new CanonicalRequest(n.method(), match.route(), n.path(), n.upstreamPath(),
+        new QueryCanonicalizer.CanonicalQuery(n.query(), Map.of()), List.copyOf(headers),
+        Unpooled.EMPTY_BUFFER, content, n.bodySha256(), identity(n.caller()), true);
+  }
+
+  /** The size of a body stored as base64, without decoding it. */
+  public static int storedSize(HeldRequest n) {
+    String b = n.bodyBase64();
+    if (b == null || b.isEmpty()) {
+      return 0;
+    }
+    int padding = b.endsWith("==") ? 2 : b.endsWith("=") ? 1 : 0;
+    return b.length() / 4 * 3 - padding;
   }
 
   /**
@@ -89,9 +131,7 @@ public final class HeldRequests {
       buf.release();
       throw new IllegalArgumentException("the stored body does not match its SHA-256");
     }
-    Caller c = n.caller() == null ? new Caller(null, null, null, null, null, null, null, null) : n.caller();
-    CallerIdentity caller = new CallerIdentity(c.agent(), c.workflow(), c.run(), c.onBehalfOf(),
-        c.account(), c.tool(), c.promptRef(), c.contextRefs());
+    CallerIdentity caller = identity(n.caller());
     // the bytes are forwarded as recorded, never parsed again; the reading kept with them is
     // what approvers are shown
     CanonicalBody content = n.bodyKind() == null ? null : new CanonicalBody(

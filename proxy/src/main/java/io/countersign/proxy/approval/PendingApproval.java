@@ -37,7 +37,10 @@ public final class PendingApproval {
   private final String exchangeId;
   private final HoldMode mode;
   private final ApprovalTerms terms;
-  private final CanonicalRequest request;
+  private volatile CanonicalRequest request;
+  private volatile long openedIndex = -1;
+  private final int size;
+  private boolean boundsReleased;
   private final DecisionRecord decision;
   private final String digest;
   private final Instant openedAt;
@@ -52,11 +55,19 @@ public final class PendingApproval {
   PendingApproval(String id, String exchangeId, HoldMode mode, ApprovalTerms terms,
       CanonicalRequest request, DecisionRecord decision, String digest, Instant openedAt,
       Instant expiresAt) {
+    this(id, exchangeId, mode, terms, request, request.size(), decision, digest, openedAt, expiresAt);
+  }
+
+  /** A hold whose request is already detached from its body of {@code size} bytes (restored). */
+  PendingApproval(String id, String exchangeId, HoldMode mode, ApprovalTerms terms,
+      CanonicalRequest request, int size, DecisionRecord decision, String digest, Instant openedAt,
+      Instant expiresAt) {
     this.id = id;
     this.exchangeId = exchangeId;
     this.mode = mode;
     this.terms = terms;
     this.request = request;
+    this.size = size;
     this.decision = decision;
     this.digest = digest;
     this.openedAt = openedAt;
@@ -80,11 +91,43 @@ public final class PendingApproval {
   }
 
   /**
-   * The exact request that will be forwarded on approval. The exchange that opened the hold owns
-   * it (and releases its body); a view must check {@code request().body().refCnt() > 0}.
+   * The held request: method, route, path, query, headers, caller, digest of its body. Once the
+   * hold is journaled it is detached from its body bytes and parsed view ({@link
+   * CanonicalRequest#detached()}): those stay in the ledger, and {@link HeldBodies} reads them back
+   * to execute or show the request.
    */
   public CanonicalRequest request() {
     return request;
+  }
+
+  /** The held body's size in bytes (also after the request is detached from it). */
+  public int size() {
+    return size;
+  }
+
+  /** The ledger index of this hold's {@code approval.opened} event, or -1 before it is written. */
+  public long openedIndex() {
+    return openedIndex;
+  }
+
+  /** The hold is journaled at {@code index}: its body now lives there, not in memory. */
+  void journaled(long index) {
+    openedIndex = index;
+    request = request.detached();
+  }
+
+  /** A hold rebuilt from the ledger: its body is at {@code index} already. */
+  void restoredFrom(long index) {
+    openedIndex = index;
+  }
+
+  /** Whether this hold's share of the bounds is still counted; true once, when it is given back. */
+  synchronized boolean releaseBounds() {
+    if (boundsReleased) {
+      return false;
+    }
+    boundsReleased = true;
+    return true;
   }
 
   /** The decision that held it, as journaled (risk, rule, reasons, obligations). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.countersign.proxy.canonical.QueryCanonicalizer.CanonicalQuery;
 import io.countersign.proxy.route.Route;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.util.List;
 import java.util.Map;
 
@@ -84,6 +85,19 @@ public record CanonicalRequest(
   /** Body size in bytes. */
   public int size() {
     return body.readableBytes();
+  }
+
+  /**
+   * This request without its body bytes or parsed view, for a hold that keeps only what it shows
+   * and checks (the bytes stay in the ledger, journaled with {@code approval.opened}, and are read
+   * back to execute the hold). Releases this request's body; {@link #size()} of the result is 0.
+   */
+  public CanonicalRequest detached() {
+    CanonicalRequest d = new CanonicalRequest(method, route, path, upstreamPath, query, headers,
+        Unpooled.EMPTY_BUFFER, new CanonicalBody(content.kind(), null, null, content.mediaType()),
+        bodySha256, caller, respondAsync, stripped);
+    body.release();
+    return d;
   }
 
   /** Releases the body. */

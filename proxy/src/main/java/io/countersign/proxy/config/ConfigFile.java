@@ -164,6 +164,9 @@ record ConfigFile(
    * @param publicUrl the admin port's URL for links, or null
    * @param notifications {@code notify}: who is told
    * @param oidc OIDC approvers, or null
+   * @param maxHeldBytes bytes of held bodies at once
+   * @param maxHeldBytesPerWorkflow bytes of held bodies of one workflow at once
+   * @param agentActsFor who the agent acts for (never its approvers)
    */
   record Approvals(
       String approversFile,
@@ -172,7 +175,10 @@ record ConfigFile(
       String defaultTimeout,
       String publicUrl,
       @JsonProperty("notify") Notify notifications,
-      Oidc oidc) {}
+      Oidc oidc,
+      long maxHeldBytes,
+      long maxHeldBytesPerWorkflow,
+      List<String> agentActsFor) {}
 
   /**
    * {@code approvals.notify}.

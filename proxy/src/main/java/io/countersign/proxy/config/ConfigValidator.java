@@ -222,7 +222,8 @@ final class ConfigValidator {
         duration(a.defaultTimeout(), "approvals", "default_timeout"), a.publicUrl(),
         webhooks(a.notifications().webhooks(), "webhooks"),
         webhooks(a.notifications().slack(), "slack"),
-        oidc(a.oidc()));
+        oidc(a.oidc()), a.maxHeldBytes(), Math.min(a.maxHeldBytes(), a.maxHeldBytesPerWorkflow()),
+        a.agentActsFor().stream().map(String::strip).toList());
   }
 
   private List<ProxyConfig.Webhook> webhooks(List<ConfigFile.Webhook> hooks, String kind) {

@@ -51,6 +51,10 @@ public record ProxyConfig(
    * @param webhooks generic JSON webhooks notified when a hold opens
    * @param slack Slack incoming webhooks notified when a hold opens
    * @param oidc OIDC approvers (JWTs checked against a JWKS), or null for static tokens only
+   * @param maxHeldBytes bytes of held bodies at once, in total; beyond it holds answer 429
+   * @param maxHeldBytesPerWorkflow bytes of held bodies of one workflow at once
+   * @param agentActsFor the people this sidecar's agent acts for: none of them may approve its
+   *     holds, whether or not a request names them
    */
   public record Approvals(
       Path approversFile,
@@ -60,7 +64,30 @@ public record ProxyConfig(
       String publicUrl,
       List<Webhook> webhooks,
       List<Webhook> slack,
-      Oidc oidc) {}
+      Oidc oidc,
+      long maxHeldBytes,
+      long maxHeldBytesPerWorkflow,
+      List<String> agentActsFor) {
+
+    /** The default byte bounds: 256 MiB in total, 64 MiB per workflow. */
+    public static final long DEFAULT_MAX_HELD_BYTES = 256L << 20;
+
+    /** See {@link #DEFAULT_MAX_HELD_BYTES}. */
+    public static final long DEFAULT_MAX_HELD_BYTES_PER_WORKFLOW = 64L << 20;
+
+    /** Copies the list. */
+    public Approvals {
+      agentActsFor = agentActsFor == null ? List.of() : List.copyOf(agentActsFor);
+    }
+
+    /** With the default byte bounds and no one named the agent acts for. */
+    public Approvals(Path approversFile, int maxPending, int maxHeldConnections,
+        Duration defaultTimeout, String publicUrl, List<Webhook> webhooks, List<Webhook> slack,
+        Oidc oidc) {
+      this(approversFile, maxPending, maxHeldConnections, defaultTimeout, publicUrl, webhooks, slack,
+          oidc, DEFAULT_MAX_HELD_BYTES, DEFAULT_MAX_HELD_BYTES_PER_WORKFLOW, List.of());
+    }
+  }
 
   /**
    * OIDC approvers.

@@ -11,13 +11,13 @@ import java.util.Map;
  * One request's journey through the {@link ExchangeFlow}. Confined to one event loop ({@link
  * #loop()}): every step of the flow runs there, so it is not thread-safe and needs not be. {@link
  * #moveTo} is the one place its state changes. It owns its canonical request, whose body is
- * released once, when the exchange ends.
+ * released once, when the exchange ends (a held request's body lives in the ledger meanwhile).
  */
 final class Exchange {
   private final String id;
   private final Instant receivedAt;
   private final long receivedNanos;
-  private final CanonicalRequest request;
+  private CanonicalRequest request;
   private final EventLoop loop;
   private ExchangeState state;
   private Decision decision;
@@ -123,6 +123,15 @@ final class Exchange {
 
   CanonicalRequest request() {
     return request;
+  }
+
+  /**
+   * The request changes its form, never its bytes: detached from its body while held (the body is
+   * in the ledger), then read back from the ledger to be executed. The caller releases what it
+   * replaces, when that still holds a body.
+   */
+  void request(CanonicalRequest r) {
+    this.request = r;
   }
 
   EventLoop loop() {

@@ -206,6 +206,13 @@ public final class ExchangeFlow {
           + " unusable approval terms (" + e.getMessage() + "), so it is denied");
       return;
     }
+    if (terms.requireOnBehalfOf() && x.request().caller().onBehalfOf() == null) {
+      x.moveTo(ExchangeState.DENIED);
+      refuse(r, "hold_refused", 403, "on_behalf_of_required", "this request needs approval, and"
+          + " the policy requires X-Countersign-On-Behalf-Of to name whom the agent acts for, so that"
+          + " its approver is someone else; send it and retry");
+      return;
+    }
     boolean async = "async".equals(d.obligation("approval").path("mode").asText())
         || x.request().respondAsync();
     HoldMode mode = async ? HoldMode.ASYNC : HoldMode.SYNC;
@@ -218,6 +225,7 @@ public final class ExchangeFlow {
               return;
             }
             x.hold(a);
+            x.request(a.request()); // the hold keeps the body in the ledger, not in memory
             if (mode == HoldMode.ASYNC) {
               x.ticketed();
               r.answer.complete(Answers.ticket(a)); // the outcome goes to the ticket
@@ -247,13 +255,23 @@ public final class ExchangeFlow {
       case APPROVED -> {
         x.moveTo(ExchangeState.APPROVED);
         s.approvals().executing(a).whenComplete((i, err) -> onLoop(r, () -> {
-          if (err == null) {
-            forward(r);
-          } else {
+          if (err != null) {
             x.moveTo(ExchangeState.FAILED);
             fail(r, new UpstreamException(503, "ledger_unavailable",
                 "approved, but the ledger cannot record the execution, so it is not forwarded", false));
+            return;
           }
+          s.heldBodies().request(a).whenComplete((held, e) -> onLoop(r, () -> {
+            if (e != null) {
+              x.moveTo(ExchangeState.FAILED);
+              fail(r, new UpstreamException(500, "held_request_unreadable",
+                  "approved, but the held request cannot be read back from the ledger, so it is not"
+                      + " forwarded: " + unwrap(e).getMessage(), false));
+              return;
+            }
+            x.request(held); // the exact bytes judged, as journaled with the hold
+            forward(r);
+          }));
         }));
       }
       case EXPIRED -> {

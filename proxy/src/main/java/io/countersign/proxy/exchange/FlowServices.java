@@ -3,6 +3,7 @@ package io.countersign.proxy.exchange;
 import io.countersign.ledger.Ledger;
 import io.countersign.policy.PolicyEngine;
 import io.countersign.proxy.approval.ApprovalStore;
+import io.countersign.proxy.approval.HeldBodies;
 import io.countersign.proxy.budget.SpendCounters;
 import io.countersign.proxy.metrics.ExchangeMetrics;
 import io.countersign.proxy.upstream.UpstreamClient;
@@ -19,6 +20,7 @@ import java.util.function.LongSupplier;
  * @param upstream forwards requests
  * @param records builds the ledger events
  * @param approvals the holds awaiting human approval
+ * @param heldBodies reads a held request's body back from the ledger to execute it
  * @param spend spend counters the policy reads in {@code input.context.spend}
  * @param metrics what operators monitor
  * @param clock wall-clock time (injected, so tests control it)
@@ -32,6 +34,7 @@ public record FlowServices(
     UpstreamClient upstream,
     ExchangeRecords records,
     ApprovalStore approvals,
+    HeldBodies heldBodies,
     SpendCounters spend,
     ExchangeMetrics metrics,
     Clock clock,

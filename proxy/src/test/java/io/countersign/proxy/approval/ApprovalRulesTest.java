@@ -50,21 +50,26 @@ class ApprovalRulesTest {
   private final ManualTime time = new ManualTime(T0);
   private final MemoryLedger ledger = new MemoryLedger();
   private final List<String> notified = new ArrayList<>();
-  private final ApprovalStore store = new ApprovalStore(ledger, time.clock(), time, 2, 2,
-      List.of((a, group) -> notified.add(group + "@" + time.now())));
+  private final ApprovalStore store = new ApprovalStore(ledger, time.clock(), time,
+      new HoldBounds(2, 2, 100, 60), List.of((a, group) -> notified.add(group + "@" + time.now())),
+      List.of("owner@example.com"));
   private final List<CanonicalRequest> requests = new ArrayList<>();
 
   @AfterEach
   void releaseBodies() {
-    requests.forEach(CanonicalRequest::release);
+    requests.stream().filter(r -> r.body().refCnt() > 0).forEach(CanonicalRequest::release);
   }
 
   private CanonicalRequest request(String onBehalfOf) {
+    return request(onBehalfOf, "quote-prep", "{\"discount_pct\":30}");
+  }
+
+  private CanonicalRequest request(String onBehalfOf, String workflow, String body) {
     Route crm = new Route("crm", "/crm", Route.UpstreamTarget.parse("http://127.0.0.1:9"), null);
     CanonicalRequest r = new CanonicalRequest("PATCH", crm, "/crm/v3/deals/42", "/v3/deals/42",
         new QueryCanonicalizer.CanonicalQuery(null, Map.of()), List.of(Map.entry("content-type",
-            "application/json")), Unpooled.copiedBuffer("{\"discount_pct\":30}", StandardCharsets.UTF_8),
-        null, "digest-of-body", new CallerIdentity("sales-assistant", "quote-prep", "r-1", onBehalfOf,
+            "application/json")), Unpooled.copiedBuffer(body, StandardCharsets.UTF_8),
+        null, "digest-of-body", new CallerIdentity("sales-assistant", workflow, "r-1", onBehalfOf,
             "acme", null, null, null), false);
     requests.add(r);
     return r;
@@ -226,5 +231,43 @@ class ApprovalRulesTest {
     ledger.refuse(true);
     assertThrows(CompletionException.class, () -> join(store.executing(a)));
     assertEquals(ApprovalStatus.DENIED, a.status());
+  }
+
+  @Test
+  void aJournaledHoldKeepsItsBodyInTheLedgerNotInMemory() {
+    CanonicalRequest r = request(null);
+    PendingApproval a = join(store.open("x-1", HoldMode.ASYNC, terms(1, null, null), r, HOLD));
+    assertEquals(0, r.body().refCnt(), "the body the exchange handed over is released");
+    assertEquals(0, a.request().size(), "the hold keeps the request without its bytes");
+    assertEquals(19, a.size());
+    assertEquals(0, a.openedIndex(), "where approval.opened is, for the body");
+    assertEquals(19, store.heldBytes());
+  }
+
+  @Test
+  void heldBytesAreBoundedInTotalAndPerWorkflowAndGivenBackWhenAHoldEnds() {
+    String forty = "{\"note\":\"" + "x".repeat(29) + "\"}"; // 40 bytes
+    PendingApproval a = join(store.open("x-1", HoldMode.ASYNC, terms(1, null, null),
+        request(null, "quote-prep", forty), HOLD));
+    ApprovalRefusedException perWorkflow = assertThrows(ApprovalRefusedException.class, () ->
+        store.open("x-2", HoldMode.ASYNC, terms(1, null, null), request(null, "quote-prep", forty), HOLD));
+    assertEquals("workflow_held_bytes_full", perWorkflow.code());
+    assertEquals(429, perWorkflow.status());
+    join(store.open("x-3", HoldMode.SYNC, terms(1, null, null), request(null, "renewals", forty), HOLD));
+    ApprovalRefusedException total = assertThrows(ApprovalRefusedException.class, () ->
+        store.open("x-4", HoldMode.SYNC, terms(1, null, null), request(null, "other", forty), HOLD));
+    assertEquals("held_bytes_full", total.code());
+    assertEquals(80, store.heldBytes());
+    join(store.deny(a.id(), MARIA, "no", a.digest()));
+    assertEquals(40, store.heldBytes(), "an ended hold gives its bytes back");
+    join(store.open("x-5", HoldMode.SYNC, terms(1, null, null), request(null, "quote-prep", forty), HOLD));
+  }
+
+  @Test
+  void someoneTheAgentActsForCanNeverApproveEvenWhenTheRequestDoesNotNameThem() {
+    PendingApproval a = open(terms(1, null, null), null);
+    Approver owner = new Approver("Owner@Example.com", Set.of("sales-managers"));
+    assertEquals("self_approval", refused(store.approve(a.id(), owner, "mine", a.digest())));
+    assertEquals(ApprovalStatus.PENDING, a.status());
   }
 }
