@@ -22,6 +22,17 @@ import (
 type Discrepancy struct {
 	Class  string
 	Detail string
+	// Key tells apart the kinds within a class (which header, which Go refusal, which body
+	// kind): one reproducer is kept per class and key.
+	Key string
+}
+
+// ID is class/key, or the class alone.
+func (d Discrepancy) ID() string {
+	if d.Key == "" {
+		return d.Class
+	}
+	return d.Class + "/" + d.Key
 }
 
 func (d Discrepancy) String() string { return d.Class + ": " + d.Detail }
@@ -96,6 +107,9 @@ type Harness struct {
 	ResponseTimeout time.Duration
 	// Serial: one case at a time, so every upstream byte received during a case is that case's.
 	Serial bool
+	// Patient: wait the full ResponseTimeout for every answer, even where Go's parse says no
+	// more can come (stray attribution); otherwise such waits are 150 ms.
+	Patient bool
 }
 
 var dropped = map[string]bool{"connection": true, "keep-alive": true, "proxy-connection": true, "te": true,
@@ -111,7 +125,7 @@ func (h *Harness) Run(c Case) (o Outcome) {
 	before := h.Upstream.Bytes()
 	conn, err := net.DialTimeout("tcp", h.Proxy.AgentAddr, 5*time.Second)
 	if err != nil {
-		o.Discrepancies = append(o.Discrepancies, Discrepancy{"harness", "dial: " + err.Error()})
+		o.Discrepancies = append(o.Discrepancies, Discrepancy{Class: "harness", Detail: "dial: " + err.Error()})
 		return o
 	}
 	defer conn.Close()
@@ -138,10 +152,10 @@ func (h *Harness) Run(c Case) (o Outcome) {
 		timeout := h.ResponseTimeout
 		if len(answers) >= want {
 			timeout = 150 * time.Millisecond
-			if h.Serial {
+			if h.Patient {
 				timeout = h.ResponseTimeout
 			}
-		} else if len(answers) >= len(agent) && agentErr != nil && !h.Serial {
+		} else if len(answers) >= len(agent) && agentErr != nil && !h.Patient {
 			// Go cannot read the rest as a request (incomplete or malformed). The proxy answers
 			// a malformed request at once and waits up to its request_timeout for an incomplete
 			// one; bulk runs do not wait that long. A request the proxy reads as complete and
@@ -191,7 +205,7 @@ func (h *Harness) Run(c Case) (o Outcome) {
 	}
 	if o.Forwarded > len(agent) {
 		if agentErr != nil {
-			o.add("forwarded_what_go_refuses", fmt.Sprintf("the proxy forwarded %d requests; Go's parser reads %d, then refuses the bytes: %v", o.Forwarded, len(agent), agentErr))
+			o.addKey("forwarded_what_go_refuses", goReason(agentErr), fmt.Sprintf("the proxy forwarded %d requests; Go's parser reads %d, then refuses the bytes: %v", o.Forwarded, len(agent), agentErr))
 		} else {
 			o.add("request_count", fmt.Sprintf("the proxy forwarded %d requests where Go's parser reads %d", o.Forwarded, len(agent)))
 		}
@@ -213,8 +227,19 @@ func (h *Harness) Run(c Case) (o Outcome) {
 	return o
 }
 
-func (o *Outcome) add(class, detail string) {
-	o.Discrepancies = append(o.Discrepancies, Discrepancy{class, detail})
+func (o *Outcome) add(class, detail string) { o.addKey(class, "", detail) }
+
+func (o *Outcome) addKey(class, key, detail string) {
+	o.Discrepancies = append(o.Discrepancies, Discrepancy{Class: class, Detail: detail, Key: key})
+}
+
+// goReason shortens a Go parse error to its kind (no quoted bytes), for a Key.
+func goReason(err error) string {
+	s := strings.TrimPrefix(err.Error(), "go net/http: ")
+	if i := strings.IndexAny(s, "\"'"); i > 0 {
+		s = s[:i]
+	}
+	return strings.TrimRight(strings.TrimSpace(s), ":")
 }
 
 func types(evs []*Event) string {
@@ -385,15 +410,15 @@ func compare(o *Outcome, d *decided, u *Parsed, g *Parsed, authority string) {
 		dec := json.NewDecoder(bytes.NewReader(u.Body))
 		dec.UseNumber()
 		if err := dec.Decode(&goVal); err != nil {
-			o.add("json_body_disagreement", fmt.Sprintf("the policy got JSON %s, Go's encoding/json refuses the bytes: %v", clip(policyBody), err))
+			o.addKey("json_body_disagreement", "go-refuses", fmt.Sprintf("the policy got JSON %s, Go's encoding/json refuses the bytes: %v", clip(policyBody), err))
 		} else if dec.More() || trailing(dec) {
-			o.add("json_body_disagreement", "Go's encoding/json finds data after the JSON value the policy got")
+			o.addKey("json_body_disagreement", "trailing-data", "Go's encoding/json finds data after the JSON value the policy got")
 		} else if gv, _ := json.Marshal(goVal); !jsonEqual(gv, policyBody) {
-			o.add("json_body_disagreement", fmt.Sprintf("Go reads %s, the policy got %s", clip(gv), clip(policyBody)))
+			o.addKey("json_body_disagreement", "value", fmt.Sprintf("Go reads %s, the policy got %s", clip(gv), clip(policyBody)))
 		}
 	}
 	if len(u.Body) > 0 && policyBody == nil {
-		o.add("body_invisible_to_policy", fmt.Sprintf("a %d-byte %s body was forwarded; the policy got body null (body_kind %q)",
+		o.addKey("body_invisible_to_policy", strings.ReplaceAll(strings.Fields(bodyKind(u) + " x")[0], "/", "-"), fmt.Sprintf("a %d-byte %s body was forwarded; the policy got body null (body_kind %q)",
 			len(u.Body), bodyKind(u), kind))
 	}
 	if kind == "form" && policyBody != nil {
@@ -411,7 +436,7 @@ func compare(o *Outcome, d *decided, u *Parsed, g *Parsed, authority string) {
 func semantic(o *Outcome, u *Parsed, method string) {
 	for _, n := range methodOverrideHeaders {
 		if v, ok := u.Joined(strings.ToLower(n)); ok {
-			o.add("method_override_forwarded", fmt.Sprintf("%s: %s reached the upstream; the policy judged %s", n, v, method))
+			o.addKey("method_override_forwarded", strings.ToLower(n), fmt.Sprintf("%s: %s reached the upstream; the policy judged %s", n, v, method))
 			break
 		}
 	}
@@ -419,26 +444,26 @@ func semantic(o *Outcome, u *Parsed, method string) {
 	if q, _ := url.ParseQuery(rawq); q != nil {
 		for k, v := range q {
 			if strings.EqualFold(k, "_method") || strings.EqualFold(k, "x-http-method-override") {
-				o.add("method_override_forwarded", fmt.Sprintf("query %s=%v reached the upstream; the policy judged %s", k, v, method))
+				o.addKey("method_override_forwarded", "query", fmt.Sprintf("query %s=%v reached the upstream; the policy judged %s", k, v, method))
 			}
 		}
 	}
 	if ct, _ := u.Joined("content-type"); strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
 		if q, _ := url.ParseQuery(string(u.Body)); q != nil {
 			if v, ok := q["_method"]; ok {
-				o.add("method_override_forwarded", fmt.Sprintf("form field _method=%v reached the upstream; the policy judged %s", v, method))
+				o.addKey("method_override_forwarded", "form", fmt.Sprintf("form field _method=%v reached the upstream; the policy judged %s", v, method))
 			}
 		}
 	}
 	for _, n := range urlOverrideHeaders {
 		if v, ok := u.Joined(strings.ToLower(n)); ok {
-			o.add("url_override_forwarded", fmt.Sprintf("%s: %s reached the upstream", n, v))
+			o.addKey("url_override_forwarded", strings.ToLower(n), fmt.Sprintf("%s: %s reached the upstream", n, v))
 			break
 		}
 	}
 	for _, n := range hostOverrideHeaders {
 		if v, ok := u.Joined(strings.ToLower(n)); ok {
-			o.add("host_override_forwarded", fmt.Sprintf("%s: %s reached the upstream", n, v))
+			o.addKey("host_override_forwarded", strings.ToLower(n), fmt.Sprintf("%s: %s reached the upstream", n, v))
 			break
 		}
 	}
@@ -450,9 +475,9 @@ func semantic(o *Outcome, u *Parsed, method string) {
 		twice, err2 := url.PathUnescape(once)
 		switch {
 		case hasParam && err1 == nil && (once == "." || once == ".."):
-			o.add("path_resolves_differently", fmt.Sprintf("segment %q is a dot segment once ;params are dropped (servlet containers): %s", seg, path))
+			o.addKey("path_resolves_differently", "matrix", fmt.Sprintf("segment %q is a dot segment once ;params are dropped (servlet containers): %s", seg, path))
 		case err1 == nil && err2 == nil && twice != once && (twice == "." || twice == ".." || strings.ContainsAny(twice, "/\\")):
-			o.add("path_resolves_differently", fmt.Sprintf("segment %q decodes twice to %q: %s", seg, twice, path))
+			o.addKey("path_resolves_differently", "double-decoding", fmt.Sprintf("segment %q decodes twice to %q: %s", seg, twice, path))
 		}
 	}
 }
@@ -463,7 +488,7 @@ func semantic(o *Outcome, u *Parsed, method string) {
 func agentSide(o *Outcome, g *Parsed, d *decided, e *echoInput) {
 	r := &d.Request
 	if g.Refusal != "" {
-		o.add("forwarded_what_go_refuses", "Go's HTTP server answers 400 to the agent's request ("+g.Refusal+"); the proxy forwarded it")
+		o.addKey("forwarded_what_go_refuses", g.Refusal, "Go's HTTP server answers 400 to the agent's request ("+g.Refusal+"); the proxy forwarded it")
 	}
 	if g.Method != r.Method {
 		o.add("agent_method_disagreement", fmt.Sprintf("Go reads %q from the agent, the proxy %q", g.Method, r.Method))

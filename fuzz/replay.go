@@ -29,7 +29,7 @@ func Replay(repo, engine string, files []string, out io.Writer) int {
 		return 2
 	}
 	defer px.Stop()
-	h := &Harness{Proxy: px, Upstream: up, UpstreamAuthority: up.Addr(), ResponseTimeout: 3 * time.Second, Serial: true}
+	h := &Harness{Proxy: px, Upstream: up, UpstreamAuthority: up.Addr(), ResponseTimeout: 3 * time.Second, Serial: true, Patient: true}
 	status := 0
 	for _, f := range files {
 		cf, err := ReadCorpusFile(f)

@@ -173,8 +173,8 @@ func Run(o Options) (*Report, error) {
 		}
 		for _, d := range oc.Discrepancies {
 			rep.ByClass[d.Class]++
-			if _, ok := rep.Examples[d.Class]; !ok {
-				rep.Examples[d.Class] = example{oc.Case, d}
+			if _, ok := rep.Examples[d.ID()]; !ok {
+				rep.Examples[d.ID()] = example{oc.Case, d}
 			}
 		}
 	}
@@ -243,13 +243,15 @@ func Run(o Options) (*Report, error) {
 	for conn, n := range up.Pending() {
 		rep.ByClass["upstream_leftover_bytes"]++
 		if _, ok := rep.Examples["upstream_leftover_bytes"]; !ok {
-			rep.Examples["upstream_leftover_bytes"] = example{Case{Index: -1}, Discrepancy{"upstream_leftover_bytes",
-				fmt.Sprintf("connection %d holds %d bytes that are not a complete request", conn, n)}}
+			rep.Examples["upstream_leftover_bytes"] = example{Case{Index: -1}, Discrepancy{Class: "upstream_leftover_bytes",
+				Detail: fmt.Sprintf("connection %d holds %d bytes that are not a complete request", conn, n)}}
 		}
 	}
 	// Attribute strays: replay, one at a time, the cases that were in flight when each arrived.
 	serial := *h
-	serial.Serial = true
+	serial.Serial, serial.Patient = true, true
+	quick := *h
+	quick.Serial = true // exact byte accounting, short waits: for minimizing
 	replayed := map[int]bool{}
 	for _, a := range strays {
 		var suspects []int
@@ -265,8 +267,8 @@ func Run(o Options) (*Report, error) {
 			for _, d := range oc.Discrepancies {
 				confirmed = true
 				rep.ByClass[d.Class]++
-				if _, ok := rep.Examples[d.Class]; !ok {
-					rep.Examples[d.Class] = example{oc.Case, d}
+				if _, ok := rep.Examples[d.ID()]; !ok {
+					rep.Examples[d.ID()] = example{oc.Case, d}
 				}
 			}
 		}
@@ -282,40 +284,43 @@ func Run(o Options) (*Report, error) {
 			classes = append(classes, c)
 		}
 		sort.Strings(classes)
-		for _, cls := range classes {
-			ex := rep.Examples[cls]
+		for _, id := range classes {
+			ex := rep.Examples[id]
+			cls := ex.d.Class
 			if ex.c.Index < 0 || cls == "harness" {
 				continue
 			}
 			pred := func(b []byte) bool {
-				oc := serial.Run(Case{Raw: b})
+				oc := quick.Run(Case{Raw: b})
 				for _, d := range oc.Discrepancies {
-					if d.Class == cls {
+					if d.ID() == id {
 						return true
 					}
 				}
 				return false
 			}
-			if !pred(ex.c.Raw) {
-				fmt.Fprintf(out, "csfuzz: %s did not reproduce serially; stored unminimized\n", cls)
+			min, calls := ex.c.Raw, 0
+			if pred(ex.c.Raw) {
+				min, calls = Minimize(ex.c.Raw, o.Minimize, pred)
+			} else {
+				fmt.Fprintf(out, "csfuzz: %s did not reproduce serially; stored unminimized\n", id)
 			}
-			min, calls := Minimize(ex.c.Raw, o.Minimize, pred)
 			final := serial.Run(Case{Raw: min})
 			detail := ex.d.Detail
 			for _, d := range final.Discrepancies {
-				if d.Class == cls {
+				if d.ID() == id {
 					detail = d.Detail
 				}
 			}
 			sum := sha256.Sum256(min)
-			name := fmt.Sprintf("%s-%s.req", cls, hex.EncodeToString(sum[:4]))
+			name := fmt.Sprintf("%s-%s.req", fileSafe(id), hex.EncodeToString(sum[:4]))
 			path := filepath.Join(o.ReproDir, name)
-			meta := map[string]string{"class": cls, "detail": detail, "found": fmt.Sprintf("seed %d case %d (%s)", o.Seed, ex.c.Index, ex.c.How),
+			meta := map[string]string{"class": cls, "key": ex.d.Key, "detail": detail, "found": fmt.Sprintf("seed %d case %d (%s)", o.Seed, ex.c.Index, ex.c.How),
 				"minimized": fmt.Sprintf("%d -> %d bytes in %d replays", len(ex.c.Raw), len(min), calls), "statuses": fmt.Sprint(final.Statuses)}
-			if err := WriteCorpusFile(path, []string{"class", "detail", "found", "minimized", "statuses"}, meta, nil, min); err != nil {
+			if err := WriteCorpusFile(path, []string{"class", "key", "detail", "found", "minimized", "statuses"}, meta, nil, min); err != nil {
 				return rep, err
 			}
-			rep.Reproducers[cls] = path
+			rep.Reproducers[id] = path
 		}
 	}
 	if s := px.Stderr(); strings.Contains(s, "OutOfMemoryError") || strings.Contains(s, "\"level\":\"ERROR\"") {
@@ -361,17 +366,28 @@ func (r *Report) Print(w io.Writer) {
 	if len(classes) == 0 {
 		fmt.Fprintln(w, "csfuzz: 0 discrepancies")
 	}
+	ids := make([]string, 0, len(r.Examples))
+	for id := range r.Examples {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	for _, c := range classes {
 		tag := "NEW"
 		if why, ok := r.Open[c]; ok {
 			tag = "open (" + why + ")"
 		}
-		ex := r.Examples[c]
-		fmt.Fprintf(w, "  %-32s %7d  %s\n      e.g. %s\n", c, r.ByClass[c], tag, ex.d.Detail)
-		if f, ok := r.Reproducers[c]; ok {
-			fmt.Fprintf(w, "      reproducer: %s\n", f)
-		} else if ex.c.Raw != nil {
-			fmt.Fprintf(w, "      case %d (%s): %s\n", ex.c.Index, ex.c.How, strings.ReplaceAll(clip([]byte(Escape(ex.c.Raw))), "\n", ""))
+		fmt.Fprintf(w, "  %-32s %7d  %s\n", c, r.ByClass[c], tag)
+		for _, id := range ids {
+			ex := r.Examples[id]
+			if ex.d.Class != c {
+				continue
+			}
+			fmt.Fprintf(w, "      %s e.g. %s\n", strings.TrimPrefix(strings.TrimPrefix(id, c), "/"), ex.d.Detail)
+			if f, ok := r.Reproducers[id]; ok {
+				fmt.Fprintf(w, "        reproducer: %s\n", f)
+			} else if ex.c.Raw != nil {
+				fmt.Fprintf(w, "        case %d (%s): %s\n", ex.c.Index, ex.c.How, strings.ReplaceAll(clip([]byte(Escape(ex.c.Raw))), "\n", ""))
+			}
 		}
 	}
 	for c := range r.Open {
@@ -403,4 +419,14 @@ func warmUp(addr string, limit time.Duration) error {
 		}
 	}
 	return fmt.Errorf("the proxy still answers slowly after %s of warm-up", limit)
+}
+
+func fileSafe(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return strings.Trim(string(b), "-")
 }
