@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -143,6 +144,7 @@ func (h *Harness) Run(c Case) (o Outcome) {
 		id     string
 	}
 	var answers []answer
+	guessed := requestLineMethods(c.Raw)
 	br := bufio.NewReader(conn)
 	// Read the answers Go's parse predicts; after them, while the agent's bytes hold more than
 	// Go could read (an error, or bytes left over), keep reading briefly: the proxy may read
@@ -167,11 +169,21 @@ func (h *Harness) Run(c Case) (o Outcome) {
 		method := "GET"
 		if len(answers) < len(agent) {
 			method = agent[len(answers)].Method
+		} else if k := len(answers); k < len(guessed) {
+			method = guessed[k] // Go could not parse it: the method as the request line spells it
 		}
 		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+			// 100 Continue (the proxy's answer to Expect) is not the answer: read on.
+			resp.Body.Close()
+			continue
+		}
 		if err != nil {
 			if len(answers) < len(agent) {
 				o.NoAnswer = true
+			}
+			if os.Getenv("CSFUZZ_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "answer %d (%s): %v\n", len(answers), method, err)
 			}
 			break
 		}
@@ -235,8 +247,8 @@ func (o *Outcome) addKey(class, key, detail string) {
 
 // goReason shortens a Go parse error to its kind (no quoted bytes), for a Key.
 func goReason(err error) string {
-	s := strings.TrimPrefix(err.Error(), "go net/http: ")
-	if i := strings.IndexAny(s, "\"'"); i > 0 {
+	s := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "go net/http: "), "http: ")
+	if i := strings.IndexAny(s, "\"';:"); i > 0 {
 		s = s[:i]
 	}
 	return strings.TrimRight(strings.TrimSpace(s), ":")
@@ -385,6 +397,12 @@ func compare(o *Outcome, d *decided, u *Parsed, g *Parsed, authority string) {
 			o.add("header_non_ascii", fmt.Sprintf("%q: the upstream got bytes %q, the ledger holds them read as Latin-1, %q", n, v, lv))
 		}
 	}
+	for n, v := range upHeaders {
+		if lv, ok := r.Headers[n]; ok && lv != v && strings.Trim(lv, " \t") == v {
+			upHeaders[n] = lv // reported once, here
+			o.add("header_whitespace", fmt.Sprintf("%q: the ledger and the policy hold %q, but on the wire that value reads %q (a field value cannot end or start with whitespace)", n, lv, v))
+		}
+	}
 	if diff := headerDiff(upHeaders, r.Headers); diff != "" {
 		o.add("header_mismatch", "upstream vs ledger: "+diff)
 	}
@@ -418,7 +436,7 @@ func compare(o *Outcome, d *decided, u *Parsed, g *Parsed, authority string) {
 		}
 	}
 	if len(u.Body) > 0 && policyBody == nil {
-		o.addKey("body_invisible_to_policy", strings.ReplaceAll(strings.Fields(bodyKind(u) + " x")[0], "/", "-"), fmt.Sprintf("a %d-byte %s body was forwarded; the policy got body null (body_kind %q)",
+		o.addKey("body_invisible_to_policy", coarseKind(bodyKind(u)), fmt.Sprintf("a %d-byte %s body was forwarded; the policy got body null (body_kind %q)",
 			len(u.Body), bodyKind(u), kind))
 	}
 	if kind == "form" && policyBody != nil {
@@ -743,4 +761,41 @@ func latin1(s string) string {
 		r[i] = rune(s[i])
 	}
 	return string(r)
+}
+
+// requestLineMethods finds the methods of the lines that look like request lines ("TOKEN SP ...
+// HTTP/"), in order: how to read a HEAD answer to a request Go's parser could not read.
+func requestLineMethods(raw []byte) []string {
+	var out []string
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		f := bytes.Fields(line)
+		if len(f) >= 3 && bytes.HasPrefix(f[len(f)-1], []byte("HTTP/")) && isUpperToken(f[0]) {
+			out = append(out, string(f[0]))
+		}
+	}
+	return out
+}
+
+func isUpperToken(b []byte) bool {
+	for _, c := range b {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// coarseKind folds a body kind into the few families a key tells apart.
+func coarseKind(k string) string {
+	switch {
+	case k == "form" || k == "multipart" || k == "text" || k == "json":
+		return k
+	case strings.HasPrefix(k, "undeclared"):
+		return "undeclared"
+	case strings.HasPrefix(k, "unparsable-type"):
+		return "unparsable-type"
+	case strings.Contains(k, "json"):
+		return "json-like"
+	}
+	return "other"
 }

@@ -29,6 +29,10 @@ func Replay(repo, engine string, files []string, out io.Writer) int {
 		return 2
 	}
 	defer px.Stop()
+	if err := warmUp(px.AgentAddr, 30*time.Second); err != nil {
+		fmt.Fprintln(out, err)
+		return 2
+	}
 	h := &Harness{Proxy: px, Upstream: up, UpstreamAuthority: up.Addr(), ResponseTimeout: 3 * time.Second, Serial: true, Patient: true}
 	status := 0
 	for _, f := range files {

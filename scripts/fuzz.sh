@@ -20,8 +20,8 @@ fi
 (cd fuzz && go test -count=1 ./... && go build -o target/csfuzz ./cmd/csfuzz)
 if [ "${1:-}" = "--ci" ]; then
   shift
-  # Seed 1, 2500 generated cases after the corpus files; the time cap only guards a very slow
+  # Seed 1, 2000 generated cases after the corpus files; the time cap only guards a very slow
   # machine (the report then says where it stopped).
-  set -- -seed 1 -cases 2500 -concurrency 6 -max-duration 100s -minimize 0 "$@"
+  set -- -seed 1 -cases 2000 -concurrency 6 -max-duration 75s -minimize 0 "$@"
 fi
 exec fuzz/target/csfuzz -repo "$root" "$@"
