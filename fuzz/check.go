@@ -3,11 +3,14 @@ package fuzz
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
 	"mime"
+	mpart "mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -439,8 +442,16 @@ func compare(o *Outcome, d *decided, u *Parsed, g *Parsed, authority string) {
 		o.addKey("body_invisible_to_policy", coarseKind(bodyKind(u)), fmt.Sprintf("a %d-byte %s body was forwarded; the policy got body null (body_kind %q)",
 			len(u.Body), bodyKind(u), kind))
 	}
-	if kind == "form" && policyBody != nil {
+	switch {
+	case kind == "form" && policyBody != nil:
 		checkForm(o, u.Body, policyBody)
+	case kind == "multipart" && policyBody != nil:
+		checkMultipart(o, u, policyBody)
+	case kind == "text" && policyBody != nil:
+		var text string
+		if json.Unmarshal(policyBody, &text) != nil || text != string(u.Body) {
+			o.add("text_body_disagreement", fmt.Sprintf("the upstream got %q, the policy %s", clip(u.Body), clip(policyBody)))
+		}
 	}
 	semantic(o, u, ei.Method)
 	if g != nil {
@@ -511,7 +522,14 @@ func agentSide(o *Outcome, g *Parsed, d *decided, e *echoInput) {
 	if g.Method != r.Method {
 		o.add("agent_method_disagreement", fmt.Sprintf("Go reads %q from the agent, the proxy %q", g.Method, r.Method))
 	}
-	if g.BodySHA256 != r.BodySHA256 {
+	kind := e.Request.BodyKind
+	if kind == "" {
+		kind = r.BodyKind
+	}
+	// Form bodies are forwarded re-encoded and multipart ones minus a stripped part (the
+	// canonical form), so their bytes may differ from the agent's; their meaning is compared
+	// on the forwarded copy (checkForm, checkMultipart).
+	if g.BodySHA256 != r.BodySHA256 && kind != "form" && kind != "multipart" {
 		o.add("framing_disagreement", fmt.Sprintf("Go reads a %d-byte body from the agent's bytes, the proxy %d bytes", len(g.Body), r.Size))
 	}
 	gpath, gq, _ := splitTarget(g.RequestURI)
@@ -798,4 +816,59 @@ func coarseKind(k string) string {
 		return "json-like"
 	}
 	return "other"
+}
+
+// checkMultipart reads the forwarded multipart body with Go's mime/multipart and compares it with
+// the policy's {"fields": {name: [values]}, "files": [{name, filename, type, size, sha256}]}.
+func checkMultipart(o *Outcome, u *Parsed, policy json.RawMessage) {
+	var got struct {
+		Fields map[string][]string `json:"fields"`
+		Files  []struct {
+			Name, Filename, Type, Sha256 string
+			Size                         int64
+		} `json:"files"`
+	}
+	if json.Unmarshal(policy, &got) != nil {
+		o.add("multipart_body_disagreement", "the policy's multipart body is not {fields, files}: "+clip(policy))
+		return
+	}
+	ct, _ := u.Joined("content-type")
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil || params["boundary"] == "" {
+		o.add("multipart_body_disagreement", fmt.Sprintf("Go cannot read the forwarded multipart type %q: %v", ct, err))
+		return
+	}
+	mr := mpart.NewReader(bytes.NewReader(u.Body), params["boundary"])
+	fields := map[string][]string{}
+	var files []string
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			o.add("multipart_body_disagreement", fmt.Sprintf("Go's mime/multipart refuses the forwarded body the policy read: %v", err))
+			return
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			o.add("multipart_body_disagreement", fmt.Sprintf("Go's mime/multipart refuses a part: %v", err))
+			return
+		}
+		if p.FileName() != "" {
+			sum := sha256.Sum256(data)
+			files = append(files, fmt.Sprintf("%s|%s|%d|%s", p.FormName(), p.FileName(), len(data), hex.EncodeToString(sum[:])))
+		} else {
+			fields[p.FormName()] = append(fields[p.FormName()], string(data))
+		}
+	}
+	var want []string
+	for _, f := range got.Files {
+		want = append(want, fmt.Sprintf("%s|%s|%d|%s", f.Name, f.Filename, f.Size, f.Sha256))
+	}
+	sort.Strings(files)
+	sort.Strings(want)
+	if !sameQuery(fields, got.Fields) || strings.Join(files, ";") != strings.Join(want, ";") {
+		o.add("multipart_body_disagreement", fmt.Sprintf("Go reads fields %v files %v, the policy got fields %v files %v", fields, files, got.Fields, want))
+	}
 }
