@@ -224,8 +224,8 @@ func TestDefaultRenderHasTheExpectedObjects(t *testing.T) {
 	if strings.Join(names, ",") != "countersign,opa,agent" {
 		t.Errorf("containers: %v", names)
 	}
-	if len(d.Spec.Template.Spec.InitContainers) != 0 {
-		t.Errorf("no init container by default, got %d", len(d.Spec.Template.Spec.InitContainers))
+	if ic := d.Spec.Template.Spec.InitContainers; len(ic) != 1 || ic[0].Name != "countersign-redirect" {
+		t.Errorf("the redirect init container is on by default, got %+v", ic)
 	}
 	if d.Spec.Template.Spec.AutomountServiceAccountToken == nil || *d.Spec.Template.Spec.AutomountServiceAccountToken {
 		t.Errorf("the example agent must not get a service account token")
@@ -467,10 +467,17 @@ func TestLedgerOnAnExistingClaimCreatesNoPvc(t *testing.T) {
 	}
 }
 
-func TestRedirectInitContainerOnlyWhenEnabled(t *testing.T) {
-	off := render(t, chartDir).deployment(t)
+func TestRedirectInitContainerIsOnByDefaultAndOffOnlyWhenDisabled(t *testing.T) {
+	off := render(t, chartDir, valuesFile("redirect-off.yaml")...).deployment(t)
 	if len(off.Spec.Template.Spec.InitContainers) != 0 {
-		t.Errorf("redirect is off by default")
+		t.Errorf("redirect.enabled=false must render no init container, got %d", len(off.Spec.Template.Spec.InitContainers))
+	}
+	def := render(t, chartDir).deployment(t).Spec.Template.Spec
+	if len(def.InitContainers) != 1 || def.InitContainers[0].Name != "countersign-redirect" {
+		t.Fatalf("the redirect is on by default: want the init container, got %+v", def.InitContainers)
+	}
+	if *container(t, def.Containers, "agent").SecurityContext.RunAsUser != 10002 {
+		t.Errorf("by default the agent runs as redirect.agentUid 10002")
 	}
 	d := render(t, chartDir, valuesFile("embedded-pvc-redirect.yaml")...).deployment(t)
 	spec := d.Spec.Template.Spec
@@ -496,6 +503,7 @@ func TestRedirectInitContainerOnlyWhenEnabled(t *testing.T) {
 		`-p tcp -m owner --uid-owner "$AGENT_UID" -j REDIRECT --to-ports "$AGENT_PORT"`,
 		`-t nat -A OUTPUT -p tcp -j COUNTERSIGN_OUTPUT`,
 		`rules ip6tables`,
+		`-t filter -A OUTPUT -m owner --uid-owner "$AGENT_UID" ! -p tcp -j DROP`,
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("redirect script lacks %q", want)

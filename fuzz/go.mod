@@ -1,0 +1,3 @@
+module countersign.local/fuzz
+
+go 1.26.0
