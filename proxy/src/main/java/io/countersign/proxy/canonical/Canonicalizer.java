@@ -330,7 +330,14 @@ public final class Canonicalizer {
         stripped.add("header:" + name);
         continue;
       }
-      combined.merge(name, h.getValue().strip(), (a, b) -> a + ", " + b);
+      String value = h.getValue().strip();
+      String before = combined.get(name);
+      if (before != null && (before.isEmpty() || value.isEmpty())) {
+        // "a, " or ", a" is one list to some parsers and two elements to others
+        throw new RequestRejectedException(400, "header_value_empty", "the header " + h.getKey()
+            + " is sent more than once with an empty value; send each value once, not empty");
+      }
+      combined.put(name, before == null ? value : before + ", " + value);
     }
     // W3C trace context: the agent's traceparent goes on as sent; a missing or malformed one
     // starts a new trace here, so every upstream call and ledger entry carries one.

@@ -168,7 +168,9 @@ final class MultipartBodies {
       return true;
     }
     int contentStart = headersEnd + 4;
-    boolean text = filename == null && (partType == null || partType.type().equals("text"));
+    // A part without a filename is a field to Go's mime/multipart, PHP, Rails and most frameworks,
+    // whatever its Content-Type says: the policy reads it as a field too (found by the fuzzer).
+    boolean text = filename == null;
     if (text) {
       String charset = partType == null ? null : partType.parameter("charset");
       if (charset != null && !MediaType.isUtf8(charset)) {

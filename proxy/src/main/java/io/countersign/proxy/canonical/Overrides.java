@@ -69,7 +69,8 @@ final class Overrides {
   static {
     add(Family.METHOD, "x-http-method-override", "x-http-method", "x-method-override",
         "x-original-method");
-    add(Family.URL, "x-original-url", "x-rewrite-url", "x-original-uri", "x-envoy-original-path",
+    add(Family.URL, "x-override-url", "x-override-uri", "x-original-url", "x-rewrite-url",
+        "x-original-uri", "x-envoy-original-path",
         "x-envoy-original-url", "x-request-uri", "x-request-url", "x-rewrite-path", "x-real-url",
         "x-real-uri", "x-script-name");
     add(Family.HOST, "x-host", "x-http-host-override", "x-original-host", "x-real-host");

@@ -3,7 +3,9 @@ package io.countersign.proxy.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
@@ -21,19 +23,18 @@ import java.util.List;
  *   <li>Content-Length together with Transfer-Encoding: chunked, the classic request-smuggling
  *       shape (RFC 9112 6.1): Netty would drop the Content-Length and carry on, and a different
  *       upstream parser might not.
- *   <li>obs-fold, a header line continued on the next line by leading white space (RFC 9112 5.2):
- *       Netty joins the lines; an upstream might split them. Netty has no switch for it, so this
- *       decoder watches the head bytes Netty consumed and replaces the request by a failed one.
+ *   <li>everything {@link HeadValidator} refuses in the head's raw bytes (obs-fold, repeated
+ *       framing headers, an unclean request line, non-ASCII or control bytes in values, a missing
+ *       or repeated Host): Netty reads them leniently, so this decoder checks the bytes Netty
+ *       consumed and replaces the request by a failed one.
+ *   <li>trailer fields after a chunked body.
  * </ul>
  *
  * Either way the request comes out with a failed decoder result, the proxy answers 400 and closes.
  * One instance per connection, on its event loop.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
-  private boolean inHead = true;
-  private boolean inRequestLine = true;
-  private boolean atLineStart = true;
-  private boolean atEmptyLine;
+  private final HeadValidator head = new HeadValidator();
   private boolean refused;
 
   StrictRequestDecoder(HttpDecoderConfig config) {
@@ -54,58 +55,46 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     }
     int from = in.readerIndex();
     int produced = out.size();
-    super.decode(ctx, in, out);
-    if (inHead && foldedHeaderIn(in, from, in.readerIndex())) {
+    super.decode(ctx, in, out); // one step: a head, or a piece of a body
+    HeadValidator.Refusal r = head.feed(in, from, in.readerIndex());
+    if (r != null && !failedIn(out, produced)) { // Netty's own refusal, when it has one, stands
       for (int i = out.size() - 1; i >= produced; i--) {
         ReferenceCountUtil.release(out.remove(i));
       }
       FullHttpRequest failed = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request");
-      failed.setDecoderResult(DecoderResult.failure(new AmbiguousFramingException(
-          "a header line is folded onto the next line (obs-fold), which RFC 9112 forbids")));
+      failed.setDecoderResult(DecoderResult.failure(r.ambiguous()
+          ? new AmbiguousFramingException(r.message()) : new MalformedHeadException(r.message())));
       out.add(failed);
       refused = true;
       in.skipBytes(in.readableBytes());
       return;
     }
     for (int i = produced; i < out.size(); i++) {
-      if (out.get(i) instanceof LastHttpContent) {
-        inHead = true; // the next bytes start the next request's head
-        inRequestLine = true;
-        atLineStart = true;
-        atEmptyLine = false;
+      if (out.get(i) instanceof LastHttpContent last) {
+        if (!last.trailingHeaders().isEmpty()) {
+          // trailers are read by some parsers and not others; the proxy forwards none. The
+          // request's head already went on: end it with a failed last part, so the aggregator
+          // hands on the request as failed
+          for (int k = out.size() - 1; k >= i; k--) {
+            ReferenceCountUtil.release(out.remove(k));
+          }
+          LastHttpContent failed = new DefaultLastHttpContent();
+          failed.setDecoderResult(DecoderResult.failure(new AmbiguousFramingException(
+              "the chunked body ends with trailer fields, which the proxy does not forward; send none")));
+          out.add(failed);
+          refused = true;
+          in.skipBytes(in.readableBytes());
+          return;
+        }
+        head.nextRequest(); // the next bytes start the next request's head
       }
     }
   }
 
-  /** Scans consumed head bytes; true when a header line starts with white space. */
-  private boolean foldedHeaderIn(ByteBuf in, int from, int to) {
-    for (int i = from; i < to && inHead; i++) {
-      byte b = in.getByte(i);
-      if (inRequestLine) {
-        if (b == '\n') {
-          inRequestLine = false;
-          atLineStart = true;
-        }
-        continue;
-      }
-      if (atEmptyLine) {
-        if (b == '\n') {
-          inHead = false; // the rest is body
-        }
-        continue;
-      }
-      if (atLineStart) {
-        if (b == ' ' || b == '\t') {
-          return true;
-        }
-        if (b == '\r') {
-          atEmptyLine = true;
-          continue;
-        }
-        atLineStart = false;
-      }
-      if (b == '\n') {
-        atLineStart = true;
+  private static boolean failedIn(List<Object> out, int from) {
+    for (int i = from; i < out.size(); i++) {
+      if (out.get(i) instanceof DecoderResultProvider p && p.decoderResult().isFailure()) {
+        return true;
       }
     }
     return false;
@@ -116,6 +105,15 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private static final long serialVersionUID = 1L;
 
     AmbiguousFramingException(String message) {
+      super(message);
+    }
+  }
+
+  /** The head is not the strict HTTP/1.1 grammar the proxy accepts. */
+  static final class MalformedHeadException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    MalformedHeadException(String message) {
       super(message);
     }
   }

@@ -79,4 +79,49 @@ class StrictRequestDecoderTest {
     r.release();
     ch.finishAndReleaseAll();
   }
+
+  /** What the differential fuzzer found Netty reading leniently (fuzz/corpus/repro/). */
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> lenientHeads() {
+    String[][] cases = {
+      {"two Content-Lengths in HTTP/1.0", "POST /x HTTP/1.0\r\nContent-Length: 0\r\nContent-Length: 4\r\n\r\nabcd"},
+      {"two equal Content-Lengths", "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na"},
+      {"a space before the method", " GET /x HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"two spaces before the version", "GET /x  HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"a lower-case method", "get /x HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"a bare CR in the target", "GET /x\ry HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"a bare CR in a value", "GET /x HTTP/1.1\r\nHost: a\r\nX-A: 1\r2\r\n\r\n"},
+      {"a byte above 0x7E in a value", "GET /x HTTP/1.1\r\nHost: a\r\nX-A: \u00ff\r\n\r\n"},
+      {"a name that is not a token", "GET /x HTTP/1.1\r\nHost: a\r\nX A: 1\r\n\r\n"},
+      {"an empty Transfer-Encoding element", "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked\r\n\r\n0\r\n\r\n"},
+      {"Transfer-Encoding in HTTP/1.0", "POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"trailer fields", "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-T: 1\r\n\r\n"},
+    };
+    return java.util.Arrays.stream(cases).map(c -> org.junit.jupiter.params.provider.Arguments.of(c[0], c[1]));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("lenientHeads")
+  void aHeadOtherParsersReadDifferentlyIsRefused(String note, String bytes) {
+    EmbeddedChannel ch = channel();
+    write(ch, bytes);
+    FullHttpRequest r = ch.readInbound();
+    assertTrue(r != null && r.decoderResult().isFailure(), note);
+    r.release();
+    assertNull(ch.readInbound(), "nothing more is parsed on the connection");
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void aCleanHeadWithAnIpv6HostAndAPortPasses() {
+    EmbeddedChannel ch = channel();
+    write(ch, "GET /x?a=1 HTTP/1.1\r\nHost: [::1]:8080\r\nX-Empty:\r\nUser-Agent: a b/1\r\n\r\n"
+        + "GET /y HTTP/1.0\r\n\r\n");
+    FullHttpRequest first = ch.readInbound();
+    FullHttpRequest second = ch.readInbound();
+    assertTrue(first.decoderResult().isSuccess(), String.valueOf(first.decoderResult()));
+    assertTrue(second.decoderResult().isSuccess(), "HTTP/1.0 may leave Host out");
+    first.release();
+    second.release();
+    assertFalse(ch.finishAndReleaseAll());
+  }
 }
