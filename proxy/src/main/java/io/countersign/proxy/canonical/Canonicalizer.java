@@ -29,6 +29,11 @@ public final class Canonicalizer {
   public static final String IDENTITY_PREFIX = "x-countersign-";
 
   private static final int MAX_IDENTITY_VALUE = 256;
+
+  /** Headers the proxy reads to judge or frame a request: never to be dropped by Connection. */
+  private static final Set<String> READ_BY_THE_PROXY = Set.of("content-type", "content-length",
+      "content-encoding", "transfer-encoding", "host", "expect", "prefer", "traceparent",
+      "tracestate");
   private static final Set<String> METHODS =
       Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
 
@@ -197,7 +202,12 @@ public final class Canonicalizer {
       return;
     }
     String host = hosts.get(0).strip();
-    if (!validAuthority(host)) {
+    if (host.isEmpty() && version.minorVersion() >= 1) {
+      // RFC 9112 allows an empty Host, but Go's net/http and others read it as missing
+      throw new RequestRejectedException(
+          400, "host_missing", "an HTTP/1.1 request must name its host in Host (it is empty)");
+    }
+    if (!host.isEmpty() && !validAuthority(host)) {
       throw new RequestRejectedException(400, "host_invalid", "the Host header is not a host"
           + " and optional port (RFC 9112 3.2)");
     }
@@ -297,7 +307,14 @@ public final class Canonicalizer {
       Set<String> listed = new HashSet<>();
       for (String value : connection) {
         for (String token : value.split(",")) {
-          listed.add(token.strip().toLowerCase(Locale.ROOT).replace('_', '-'));
+          String option = token.strip().toLowerCase(Locale.ROOT).replace('_', '-');
+          if (READ_BY_THE_PROXY.contains(option) || option.startsWith(IDENTITY_PREFIX)) {
+            // a listed header is dropped on the way out, but the proxy read this one (a
+            // Content-Type it parsed the body by): the upstream would get other than was judged
+            throw new RequestRejectedException(400, "connection_option_refused", "Connection lists "
+                + token.strip() + ", a header the proxy reads; list only hop-by-hop headers");
+          }
+          listed.add(option);
         }
       }
       listedInConnection = listed;

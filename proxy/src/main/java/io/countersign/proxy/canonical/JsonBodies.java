@@ -115,6 +115,25 @@ final class JsonBodies {
       throw new RequestRejectedException(400, "bad_json_body",
           "the JSON body is not UTF-8 (it looks like UTF-16 or UTF-32); send UTF-8");
     }
+    // Jackson decodes a UTF-16 byte-order mark and overlong UTF-8 sequences (C0 AE as '.');
+    // Go's encoding/json and others refuse or replace them: the bytes must be strict UTF-8
+    if (body.forEachByte(i, n, b -> b >= 0) >= 0 && !strictUtf8(body, i, n)) {
+      throw new RequestRejectedException(400, "bad_json_body",
+          "the JSON body is not valid UTF-8 (a byte-order mark, an overlong or broken sequence);"
+              + " send UTF-8 (RFC 8259 8.1)");
+    }
+  }
+
+  private static boolean strictUtf8(ByteBuf body, int from, int length) {
+    try {
+      java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(body.nioBuffer(from, length));
+      return true;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return false;
+    }
   }
 
   /**

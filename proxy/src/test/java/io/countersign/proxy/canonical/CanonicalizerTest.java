@@ -176,6 +176,14 @@ class CanonicalizerTest {
   }
 
   @Test
+  void aConnectionListingAHeaderTheProxyReadsIsRefused() throws Exception {
+    for (String listed : List.of("Content-Type", "host", "X-Countersign-On-Behalf-Of", "prefer")) {
+      RequestRejectedException e = refuse(get("/crm/deals", "Connection", "keep-alive, " + listed));
+      assertEquals("connection_option_refused", e.code(), listed);
+    }
+  }
+
+  @Test
   void theRouteCredentialHeaderIsDroppedWhateverItsCase() throws Exception {
     accept(
         get("/crm/deals", "x-API-key", "forged", "Accept", "*/*"),
