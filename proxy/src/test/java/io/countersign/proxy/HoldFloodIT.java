@@ -89,15 +89,7 @@ class HoldFloodIT {
         assertEquals(BODY, detail.at("/request/size").asInt());
         assertEquals(200, admin.vote(id, "approve", ApprovalsIT.MARIA, "ok",
             detail.path("digest").asText()).statusCode());
-        URI ticket = URI.create("http://127.0.0.1:" + p.address().getPort() + "/.countersign/tickets/" + id);
-        Await.until("the approved hold's answer", Duration.ofSeconds(20), () -> {
-          try {
-            return http.send(HttpRequest.newBuilder(ticket).build(), HttpResponse.BodyHandlers.ofString())
-                .statusCode() == 200;
-          } catch (Exception e) {
-            return false;
-          }
-        });
+        p.awaitTicket(id, 200);
         assertEquals(1, upstream.received().size());
         assertEquals(bigDiscount(1), upstream.received().get(0).body(), "the exact bytes judged");
         assertTrue(p.server().approvals().heldBytes() <= 3L * BODY, "an executed hold gives its bytes back");

@@ -131,17 +131,7 @@ class LedgerCompatibilityIT {
             digest).statusCode());
         assertEquals(200, admin.vote(PENDING_BILLING, "deny", ApprovalsIT.FRANK, "no",
             admin.digest(PENDING_BILLING, ApprovalsIT.FRANK)).statusCode());
-        HttpClient http = HttpClient.newHttpClient();
-        URI ticket = URI.create("http://127.0.0.1:" + p.address().getPort()
-            + "/.countersign/tickets/" + PENDING_CRM);
-        Await.until("the approved ticket's answer", Duration.ofSeconds(20), () -> {
-          try {
-            return http.send(HttpRequest.newBuilder(ticket).build(), HttpResponse.BodyHandlers.ofString())
-                .statusCode() == 200;
-          } catch (Exception e) {
-            return false;
-          }
-        });
+        p.awaitTicket(PENDING_CRM, 200);
         assertEquals(1, upstream.received().size());
         assertEquals("{\"discount_pct\": 35}", upstream.received().get(0).body());
         assertEquals("/v3/deals/45", upstream.received().get(0).target());

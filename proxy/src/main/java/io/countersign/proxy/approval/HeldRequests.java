@@ -113,31 +113,18 @@ public final class HeldRequests {
    *     its recorded digest (the request is then never forwarded)
    */
   public static CanonicalRequest fromRecord(HeldRequest n, RouteTable routes) {
-    RouteTable.Match match = routes.match(n.path());
-    if (match == null || !match.route().name().equals(n.route())) {
-      throw new IllegalArgumentException("route " + n.route() + " is no longer configured");
-    }
-    List<Map.Entry<String, String>> headers = new ArrayList<>();
-    for (List<String> h : n.headers()) {
-      if (h.size() != 2) {
-        throw new IllegalArgumentException("a stored header is not a [name, value] pair: " + h);
-      }
-      headers.add(new SimpleImmutableEntry<>(h.get(0), h.get(1)));
-    }
+    CanonicalRequest held = detachedFromRecord(n, routes);
     byte[] body = Base64.getDecoder().decode(n.bodyBase64() == null ? "" : n.bodyBase64());
     var buf = Unpooled.wrappedBuffer(body);
-    String sha = Canonicalizer.sha256(buf);
-    if (!sha.equals(n.bodySha256())) {
+    if (!Canonicalizer.sha256(buf).equals(n.bodySha256())) {
       buf.release();
       throw new IllegalArgumentException("the stored body does not match its SHA-256");
     }
-    CallerIdentity caller = identity(n.caller());
     // the bytes are forwarded as recorded, never parsed again; the reading kept with them is
     // what approvers are shown
     CanonicalBody content = n.bodyKind() == null ? null : new CanonicalBody(
         BodyKind.fromWire(n.bodyKind()), n.body(), n.bodyNested(), null);
-    return new CanonicalRequest(n.method(), match.route(), n.path(), n.upstreamPath(),
-        new QueryCanonicalizer.CanonicalQuery(n.query(), Map.of()), List.copyOf(headers), buf,
-        content, sha, caller, true);
+    return new CanonicalRequest(held.method(), held.route(), held.path(), held.upstreamPath(),
+        held.query(), held.headers(), buf, content, held.bodySha256(), held.caller(), true);
   }
 }

@@ -178,6 +178,22 @@ public final class ProxyFixture implements AutoCloseable {
     return ledger().stream().filter(e -> exchangeId.equals(e.path("exchange_id").asText())).toList();
   }
 
+  /** Polls the agent's async ticket {@code ticketId} until it answers {@code status}. */
+  public void awaitTicket(String ticketId, int status) {
+    HttpRequest poll = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + address().getPort()
+        + "/.countersign/tickets/" + ticketId)).timeout(Duration.ofSeconds(10)).build();
+    Await.until("ticket " + ticketId + " to answer " + status, Duration.ofSeconds(20), () -> {
+      try {
+        return client.send(poll, HttpResponse.BodyHandlers.ofString()).statusCode() == status;
+      } catch (IOException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    });
+  }
+
   /** Waits until exchange {@code id} has {@code count} events (the outcome is appended before the answer, so this is immediate in practice). */
   public List<JsonNode> awaitLedger(String id, int count) {
     Await.until("ledger events of " + id, Duration.ofSeconds(10), () -> ledger(id).size() >= count);
