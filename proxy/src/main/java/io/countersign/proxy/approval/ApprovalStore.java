@@ -280,18 +280,18 @@ public final class ApprovalStore implements AutoCloseable {
               + "; approve what you reviewed");
     }
     var caller = a.request().caller();
-    if (who.name().equalsIgnoreCase(String.valueOf(caller.onBehalfOf()))
-        || who.name().equalsIgnoreCase(String.valueOf(caller.agent()))) {
+    if (IdentityNames.same(who.name(), caller.onBehalfOf())
+        || IdentityNames.same(who.name(), caller.agent())) {
       return new ApprovalRefusedException(403, "self_approval",
           "a requester can never approve its own call");
     }
     for (String principal : agentActsFor) {
-      if (who.name().equalsIgnoreCase(principal)) {
+      if (IdentityNames.same(who.name(), principal)) {
         return new ApprovalRefusedException(403, "self_approval", who.name() + " is someone this"
             + " sidecar's agent acts for (approvals.agent_acts_for): they can never approve its calls");
       }
     }
-    if (a.approvers().contains(who.name())) {
+    if (a.approvers().stream().anyMatch(earlier -> IdentityNames.same(earlier, who.name()))) {
       return new ApprovalRefusedException(409, "already_voted",
           who.name() + " already approved; a quorum needs distinct approvers");
     }

@@ -61,9 +61,10 @@ public final class ApproverDirectory {
     List<ApproversFile.Approver> list = read.value().approvers();
     for (int i = 0; i < list.size(); i++) {
       ApproversFile.Approver a = list.get(i);
-      if (!names.add(a.name())) {
+      if (!names.add(IdentityNames.key(a.name()))) {
         throw new ConfigException(read.where().of(List.of("approvers", i, "name")) + "approvers[" + i
-            + "].name repeats '" + a.name() + "'; give each approver one name");
+            + "].name repeats '" + a.name() + "' (names are compared as people read them: Unicode NFKC,"
+            + " invisible characters removed, case folded); give each approver one name");
       }
       entries.add(new Entry(new Approver(a.name(), Set.copyOf(a.groups())),
           HexFormat.of().parseHex(a.tokenSha256())));

@@ -16,11 +16,14 @@ import io.countersign.ledger.event.DecisionRecord;
 import io.countersign.proxy.canonical.CallerIdentity;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.canonical.QueryCanonicalizer;
+import io.countersign.proxy.config.ConfigException;
 import io.countersign.proxy.route.Route;
 import io.countersign.proxy.support.ManualTime;
 import io.countersign.proxy.support.MemoryLedger;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +34,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The approval rules against an in-memory ledger and fake time: group, digest, self-approval,
@@ -269,5 +273,47 @@ class ApprovalRulesTest {
     Approver owner = new Approver("Owner@Example.com", Set.of("sales-managers"));
     assertEquals("self_approval", refused(store.approve(a.id(), owner, "mine", a.digest())));
     assertEquals(ApprovalStatus.PENDING, a.status());
+  }
+
+  @Test
+  void aRequesterWritingTheirNameInLookAlikeFormsIsStillTheRequester() {
+    // fullwidth letters, a zero-width space, a soft hyphen and a no-break space read as "ana@example.com"
+    PendingApproval a = open(terms(1, null, null), "ana@example.com");
+    for (String lookAlike : List.of("\uFF41\uFF4E\uFF41@example.com", "a\u200Bna@example.com",
+        "an\u00ADa@Example.com", "ana@example.com\u00A0", "ANA@EXAMPLE.COM")) {
+      Approver disguised = new Approver(lookAlike, Set.of("sales-managers"));
+      assertEquals("self_approval", refused(store.approve(a.id(), disguised, "mine", a.digest())), lookAlike);
+    }
+    assertEquals(ApprovalStatus.PENDING, a.status());
+  }
+
+  @Test
+  void aSecondVoteUnderALookAlikeNameIsNotASecondApprover() {
+    PendingApproval a = open(terms(2, null, null), null);
+    join(store.approve(a.id(), MARIA, "ok", a.digest()));
+    Approver again = new Approver("\uFF2D\uFF41ria@example.com\u200D", Set.of("sales-managers"));
+    assertEquals("already_voted", refused(store.approve(a.id(), again, "ok again", a.digest())));
+    assertEquals(ApprovalStatus.PENDING, a.status());
+  }
+
+  @Test
+  void namesArePlainTextKeysAndOtherScriptsStayDistinct() {
+    assertEquals("strasse", IdentityNames.key("Stra\u00DFe"));
+    assertEquals("kelvin", IdentityNames.key("\u212Aelvin"));
+    assertTrue(IdentityNames.same("\uFB01le@x", "file@X"));
+    assertFalse(IdentityNames.same("\u0430na@example.com", "ana@example.com"), "Cyrillic a is not Latin a");
+    assertFalse(IdentityNames.same(null, "ana"));
+  }
+
+  @Test
+  void theApproversFileRefusesTwoEntriesThatReadAsOneName(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve("approvers.yaml");
+    String token = "a".repeat(64);
+    Files.writeString(file, "approvers:\n"
+        + "  - name: maria@example.com\n    groups: [sales-managers]\n    token_sha256: " + token + "\n"
+        + "  - name: \"\uFF2Daria@example.com\"\n    groups: [finance]\n    token_sha256: " + token.replace('a', 'b') + "\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> ApproverDirectory.load(file));
+    assertTrue(e.getMessage().contains("approvers[1].name repeats"), e.getMessage());
+    assertTrue(e.getMessage().contains("approvers.yaml:"), e.getMessage());
   }
 }
