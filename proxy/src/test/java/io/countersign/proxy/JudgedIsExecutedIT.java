@@ -44,7 +44,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class JudgedIsExecutedIT {
   private static final String ASYNC = "Prefer: respond-async\r\n";
   private static final RequestRules OPEN =
-      new RequestRules(RequestRules.Overrides.STRIP, true, true, true);
+      new RequestRules(RequestRules.Overrides.STRIP, true, true, true, false);
 
   private LoopbackUpstream upstream;
   private final Map<Engine, ProxyFixture> proxies = new EnumMap<>(Engine.class);

@@ -65,11 +65,17 @@ final class BodyCanonicalizer {
     }
     String essence = type.essence();
     if (type.isJson()) {
-      return new Result(new CanonicalBody(BodyKind.JSON, JsonBodies.parse(body), null, essence),
-          null);
+      JsonNode json = JsonBodies.parse(body);
+      if (!rules.caseSensitiveNames()) {
+        NameCollisions.requireNone(json, "the JSON body");
+      }
+      return new Result(new CanonicalBody(BodyKind.JSON, json, null, essence), null);
     }
     if (essence.equals("multipart/form-data")) {
       MultipartBodies.Parsed m = MultipartBodies.parse(type, body, rules, stripped);
+      if (!rules.caseSensitiveNames()) {
+        NameCollisions.requireNone(m.fields().verbatim(), "the multipart body");
+      }
       return new Result(
           new CanonicalBody(BodyKind.MULTIPART, m.view(), m.fields().nested(), essence),
           m.stripped());
@@ -77,6 +83,9 @@ final class BodyCanonicalizer {
     requireNotJson(body, "is declared as " + essence);
     if (essence.equals("application/x-www-form-urlencoded")) {
       FormBodies.Parsed f = FormBodies.parse(body, rules, stripped);
+      if (!rules.caseSensitiveNames()) {
+        NameCollisions.requireNone(f.fields().verbatim(), "the form body");
+      }
       return new Result(
           new CanonicalBody(BodyKind.FORM, f.fields().verbatim(), f.fields().nested(), essence),
           f.canonical() == null ? null : f.canonical().getBytes(StandardCharsets.US_ASCII));

@@ -113,6 +113,9 @@ public final class Canonicalizer {
     PathCanonicalizer.checkRouteRules(path, rules);
     List<String> stripped = new ArrayList<>(0);
     query = QueryCanonicalizer.applyOverrides(query, rules, stripped);
+    if (!rules.caseSensitiveNames() && query.params().size() > 1) {
+      NameCollisions.requireDistinct(query.params().keySet().iterator(), "the query");
+    }
     for (String value : in.getAll("content-encoding")) {
       for (String coding : value.split(",")) {
         if (!coding.strip().equalsIgnoreCase("identity")) {

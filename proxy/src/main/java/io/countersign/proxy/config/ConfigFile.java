@@ -140,9 +140,10 @@ record ConfigFile(
    * @param pathParameters allow {@code ;} in paths
    * @param encodedPercent allow {@code %25} in paths
    * @param opaqueBodies forward unreadable bodies as opaque
+   * @param caseSensitiveNames the upstream tells names apart by case
    */
   record Canonicalization(String overrides, boolean pathParameters, boolean encodedPercent,
-      boolean opaqueBodies) {}
+      boolean opaqueBodies, boolean caseSensitiveNames) {}
 
   /**
    * {@code routes[].credential}.

@@ -194,7 +194,8 @@ final class ConfigValidator {
       return RequestRules.STRICT;
     }
     return new RequestRules("strip".equals(c.overrides()) ? RequestRules.Overrides.STRIP
-        : RequestRules.Overrides.REFUSE, c.pathParameters(), c.encodedPercent(), c.opaqueBodies());
+        : RequestRules.Overrides.REFUSE, c.pathParameters(), c.encodedPercent(), c.opaqueBodies(),
+        c.caseSensitiveNames());
   }
 
   private Credential credential(ConfigFile.Credential c, int i) {

@@ -15,12 +15,16 @@ package io.countersign.proxy.config;
  *     character)
  * @param opaqueBodies whether a body the proxy cannot read (another media type, or none declared)
  *     is forwarded as opaque bytes for the policy to judge, instead of being refused with 415
+ * @param caseSensitiveNames whether the upstream tells names apart by case, so that a JSON object,
+ *     a form or a query may hold two names equal under Unicode simple case folding; by default
+ *     such a request is refused with 400 {@code name_case_collision}
  */
-public record RequestRules(
-    Overrides overrides, boolean pathParameters, boolean encodedPercent, boolean opaqueBodies) {
+public record RequestRules(Overrides overrides, boolean pathParameters, boolean encodedPercent,
+    boolean opaqueBodies, boolean caseSensitiveNames) {
 
-  /** Refuse every override, no {@code ;} or {@code %25} in paths, no opaque bodies. */
-  public static final RequestRules STRICT = new RequestRules(Overrides.REFUSE, false, false, false);
+  /** Refuse every override, no {@code ;} or {@code %25} in paths, no opaque bodies, no case twins. */
+  public static final RequestRules STRICT =
+      new RequestRules(Overrides.REFUSE, false, false, false, false);
 
   /** What happens to a header or parameter that would change what the upstream does. */
   public enum Overrides {

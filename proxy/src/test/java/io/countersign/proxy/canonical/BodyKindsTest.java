@@ -216,7 +216,33 @@ class BodyKindsTest {
         multipart("a text field that is not UTF-8", MP, "--b0undary\r\n" + NAMED
             + "\r\n\r\n\u00ff\u00fe", "bad_multipart_body"),
         multipart("a field name frameworks read differently", MP, part("Content-Disposition:"
-            + " form-data; name=\"discount.pct\"", "90") + END, "form_name_ambiguous"));
+            + " form-data; name=\"discount.pct\"", "90") + END, "form_name_ambiguous"),
+        new Refused("two JSON keys equal when case is ignored", () -> request("PATCH",
+            "/crm/v3/deals/1", "{\"discount_pct\":10,\"Discount_Pct\":90}", "Content-Type",
+            "application/json"), 400, "name_case_collision"),
+        new Refused("a nested key and its Kelvin-sign twin (Unicode simple folding)", () -> request(
+            "PATCH", "/crm/v3/deals/1", "{\"deal\":{\"kind\":\"a\",\"\u212Aind\":\"b\"}}",
+            "Content-Type", "application/json"), 400, "name_case_collision"),
+        new Refused("a key twin inside an array's object", () -> request("PATCH",
+            "/crm/v3/deals/1", "[{\"amount\":1,\"AMOUNT\":2}]", "Content-Type",
+            "application/json"), 400, "name_case_collision"),
+        form("two form names equal when case is ignored", "discount_pct=10&DISCOUNT_PCT=90",
+            "name_case_collision"),
+        multipart("two multipart fields equal when case is ignored", MP, part(NAMED, "1")
+            + part("Content-Disposition: form-data; name=\"A\"", "2") + END,
+            "name_case_collision"),
+        new Refused("two query names equal when case is ignored", () -> request("GET",
+            "/crm/v3/deals?limit=1&Limit=1000", ""), 400, "name_case_collision"));
+  }
+
+  @Test
+  void aRouteWhoseUpstreamTellsCaseApartKeepsNamesThatDifferByCase() throws Exception {
+    accept(request("PATCH", "/loose/v3/deals/1", "{\"a\":1,\"A\":2}", "Content-Type",
+        "application/json"), c -> assertEquals(2, c.content().view().size()));
+    accept(request("GET", "/loose/v3/deals?limit=1&Limit=2", ""),
+        c -> assertEquals(2, c.query().params().size()));
+    accept(request("POST", "/crm/v3/notes", "a=1&a=2&b=3", "Content-Type", FORM),
+        c -> assertEquals(BodyKind.FORM, c.content().kind())); // a repeated name is a list
   }
 
   @ParameterizedTest(name = "{0}")

@@ -17,11 +17,12 @@ import java.util.Map;
 
 /**
  * Two routes for canonicalization tests: {@code /crm} with the strict defaults and {@code /loose}
- * with every switch open (overrides stripped, path parameters, %25, opaque bodies).
+ * with every switch open (overrides stripped, path parameters, %25, opaque bodies, names told
+ * apart by case).
  */
 final class CanonicalFixtures {
   static final RequestRules LOOSE =
-      new RequestRules(RequestRules.Overrides.STRIP, true, true, true);
+      new RequestRules(RequestRules.Overrides.STRIP, true, true, true, true);
   static final Canonicalizer CANONICALIZER = new Canonicalizer(RouteTable.from(List.of(
       new RouteConfig("crm", "/crm", "http://127.0.0.1:9000", null),
       new RouteConfig("loose", "/loose", "http://127.0.0.1:9001", null, LOOSE)), Map.of()),

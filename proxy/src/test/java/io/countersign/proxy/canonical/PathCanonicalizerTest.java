@@ -156,9 +156,9 @@ class PathCanonicalizerTest {
   static Stream<RouteCase> routeCases() {
     var strict = io.countersign.proxy.config.RequestRules.STRICT;
     var params = new io.countersign.proxy.config.RequestRules(
-        io.countersign.proxy.config.RequestRules.Overrides.REFUSE, true, false, false);
+        io.countersign.proxy.config.RequestRules.Overrides.REFUSE, true, false, false, false);
     var percent = new io.countersign.proxy.config.RequestRules(
-        io.countersign.proxy.config.RequestRules.Overrides.REFUSE, false, true, false);
+        io.countersign.proxy.config.RequestRules.Overrides.REFUSE, false, true, false, false);
     return Stream.of(
         new RouteCase("a plain path passes", "/crm/v3/deals", strict, null),
         new RouteCase("'..;' is a dot-segment to servlet containers", "/crm/..;/admin", params,

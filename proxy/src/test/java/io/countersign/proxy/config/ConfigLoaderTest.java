@@ -363,10 +363,10 @@ class ConfigLoaderTest {
         + "  - name: crm\n    prefix: /crm\n    upstream: http://h\n"
         + "  - name: files\n    prefix: /files\n    upstream: http://h\n    canonicalization:\n"
         + "      overrides: strip\n      path_parameters: true\n      encoded_percent: true\n"
-        + "      opaque_bodies: true\n"));
+        + "      opaque_bodies: true\n      case_sensitive_names: true\n"));
     assertEquals(io.countersign.proxy.config.RequestRules.STRICT, c.routes().get(0).rules());
     assertEquals(new io.countersign.proxy.config.RequestRules(
-        io.countersign.proxy.config.RequestRules.Overrides.STRIP, true, true, true),
+        io.countersign.proxy.config.RequestRules.Overrides.STRIP, true, true, true, true),
         c.routes().get(1).rules());
   }
 
