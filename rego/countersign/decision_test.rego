@@ -507,3 +507,23 @@ test_decision_reads_an_opaque_body_on_a_read_as_harmless if {
 	i := with_kind(request("GET", "crm", "/v3/deals/42", null), "opaque", null, null, "application/octet-stream")
 	countersign.decision.rule == "crm.read" with input as i
 }
+
+# Issue 19: upstreams that bind names ignoring case (Go, .NET) act on
+# Discount_Pct as discount_pct, so the catalog's checks must read it so too.
+test_decision_holds_a_discount_written_in_another_case if {
+	d := countersign.decision with input as request("PATCH", "crm", "/v3/deals/42", {"Discount_Pct": 30})
+	d.action == "hold"
+	d.rule == "crm.deal_discount_over_limit"
+}
+
+test_decision_denies_a_locked_field_written_in_another_case if {
+	d := countersign.decision with input as request("PATCH", "crm", "/v3/contacts/1", {"EMAIL": "x@evil.example"})
+	d.action == "deny"
+	d.rule == "crm.contact_locked_fields"
+}
+
+test_decision_denies_a_form_locked_field_written_in_another_case if {
+	d := countersign.decision with input as form("PATCH", "crm", "/v3/contacts/1", {"Email": ["x@evil.example"]})
+	d.action == "deny"
+	d.rule == "crm.contact_locked_fields"
+}

@@ -38,9 +38,20 @@ form_kinds := {"form", "multipart"}
 
 # METADATA
 # description: The named fields of the body, or the body itself when it has none (see above).
-fields := object.get(input.request, "body", null) if {
+fields := folded(object.get(input.request, "body", null)) if {
 	not kind in form_kinds
-} else := {name: scalar(value) | some name, value in input.request.body_nested}
+} else := folded({name: scalar(value) | some name, value in input.request.body_nested})
+
+# Top-level names in lower case, so that a field written in another case
+# (Discount_Pct) is the field the catalog names: upstreams that bind names
+# ignoring case (Go, .NET, ASP.NET) act on it as that field. The proxy
+# refuses two names that fold alike (name_case_collision) unless the route
+# declares its upstream case-sensitive; a body holding such twins keeps its
+# names as written, which is what that upstream reads.
+folded(body) := {lower(name): value | some name, value in body} if {
+	is_object(body)
+	count({lower(name) | some name, _ in body}) == count(body)
+} else := body
 
 # METADATA
 # description: True when a body is present whose named fields cannot be listed.
