@@ -126,7 +126,10 @@ class ExchangeEndToEndIT {
     assertEquals("exchange.completed", completed.path("type").asText());
     assertEquals("forwarded", completed.path("body").path("outcome").asText());
     assertEquals(200, completed.path("body").path("response").path("status").asInt());
-    assertEquals("[redacted]", completed.path("body").path("response").path("headers").path("set-cookie").asText());
+    // a cookie the upstream minted for the route's credential never reaches the agent or the ledger
+    assertFalse(completed.path("body").path("response").path("headers").has("set-cookie"));
+    assertEquals("set-cookie", completed.path("body").path("response").path("headers")
+        .path("x-countersign-scrubbed").asText());
     assertEquals("PATCH", completed.path("body").path("rollback").path("method").asText());
     assertTrue(decided.path("index").asLong() < completed.path("index").asLong());
   }
@@ -177,6 +180,27 @@ class ExchangeEndToEndIT {
     LoopbackUpstream.Received up = newlyReceived().get(0);
     assertEquals("/v1/invoices?status=open", up.target());
     assertEquals("Bearer " + ProxyFixture.BILLING_TOKEN, up.headers().get("authorization"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void anUpstreamThatEchoesTheCredentialDoesNotHandItToTheAgentOrTheLedger(Engine engine)
+      throws Exception {
+    ProxyFixture proxy = proxies.get(engine);
+    HttpResponse<String> r = proxy.send("GET", "/billing/v1/echo", null);
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("Bearer " + ProxyFixture.BILLING_TOKEN,
+        newlyReceived().get(0).headers().get("authorization"), "the upstream did get it");
+    assertFalse(r.body().contains(ProxyFixture.BILLING_TOKEN), r.body());
+    assertTrue(r.body().contains("[removed-by-countersign]"), r.body());
+    assertEquals("[removed-by-countersign]", r.headers().firstValue("x-debug-auth").orElseThrow());
+    assertTrue(r.headers().firstValue("set-cookie").isEmpty(), "no session cookie for the agent");
+    assertEquals("set-cookie, credential-in-headers, credential-in-body",
+        r.headers().firstValue("x-countersign-scrubbed").orElseThrow());
+    assertEquals(String.valueOf(r.body().length()), r.headers().firstValue("content-length").orElseThrow());
+    String id = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
+    List<JsonNode> events = proxy.awaitLedger(id, 2);
+    assertFalse(events.toString().contains(ProxyFixture.BILLING_TOKEN), events.toString());
   }
 
   @ParameterizedTest

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.countersign.policy.Decision;
 import io.countersign.proxy.approval.PendingApproval;
+import io.countersign.proxy.route.Route;
 import io.countersign.proxy.upstream.ResponseHeaders;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -74,12 +76,17 @@ public final class Answers {
    * for the body actually sent (the upstream's own for a HEAD), and the exchange id. Retains the
    * upstream's body; the caller still releases {@code upstream}.
    */
-  static Answer fromUpstream(FullHttpResponse upstream, boolean head, String exchangeId) {
+  static Answer fromUpstream(FullHttpResponse upstream, boolean head, String exchangeId,
+      Route.InjectedCredential credential) {
     HttpHeaders headers = new DefaultHttpHeaders();
     for (var h : upstream.headers()) {
       if (ResponseHeaders.passedOn(h.getKey())) {
         headers.add(h.getKey(), h.getValue());
       }
+    }
+    ByteBuf body = upstream.content();
+    if (credential != null) {
+      body = CredentialScrubber.of(credential).clean(headers, body);
     }
     if (head) {
       String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
@@ -87,11 +94,19 @@ public final class Answers {
         headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
       }
     } else {
-      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, upstream.content().readableBytes());
+      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
     }
     headers.set(EXCHANGE_ID_HEADER, exchangeId);
-    return new Answer(upstream.status(), headers,
-        head ? Unpooled.EMPTY_BUFFER : upstream.content().retainedDuplicate());
+    ByteBuf sent;
+    if (head) {
+      sent = Unpooled.EMPTY_BUFFER;
+    } else {
+      sent = body == upstream.content() ? body.retainedDuplicate() : body; // a scrubbed copy is ours
+    }
+    if (head && body != upstream.content()) {
+      body.release();
+    }
+    return new Answer(upstream.status(), headers, sent);
   }
 
   /** Any JSON answer: the body with its Content-Type and Content-Length. */

@@ -316,7 +316,8 @@ public final class ExchangeFlow {
     FullHttpResponse response = upstream.response();
     Answer answer;
     try {
-      answer = Answers.fromUpstream(response, "HEAD".equals(x.request().method()), x.id());
+      answer = Answers.fromUpstream(response, "HEAD".equals(x.request().method()), x.id(),
+          x.request().route().credential());
     } finally {
       response.release();
     }

@@ -73,6 +73,13 @@ public final class LoopbackUpstream implements AutoCloseable {
     }
     byte[] out = ("{\"ok\":true,\"method\":\"" + ex.getRequestMethod() + "\",\"id\":\"n-1\"}")
         .getBytes(StandardCharsets.UTF_8);
+    if (ex.getRequestURI().getPath().contains("/echo")) {
+      // as httpbin's /anything and many error pages do: the request's headers, back in the answer
+      String auth = String.valueOf(headers.get("authorization"));
+      out = ("{\"headers\":{\"authorization\":\"" + auth + "\"},\"token\":\""
+          + auth.substring(auth.indexOf(' ') + 1) + "\"}").getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("X-Debug-Auth", auth);
+    }
     ex.getResponseHeaders().set("Content-Type", "application/json");
     ex.getResponseHeaders().set("Set-Cookie", "session=upstream-secret");
     int status = "POST".equals(ex.getRequestMethod()) ? 201 : 200;

@@ -1,0 +1,188 @@
+package io.countersign.proxy.exchange;
+
+import io.countersign.proxy.route.Route;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps a route's injected credential from coming back to the agent (issue 19). The proxy adds the
+ * credential to every forwarded request, and the docs promise the agent never sees it; but an
+ * upstream that echoes request headers (httpbin's {@code /anything}, framework error pages) would
+ * hand it over, and a {@code Set-Cookie} is a session minted for it. So, on a route with a
+ * credential, an answer loses its {@code Set-Cookie} and {@code Set-Cookie2} headers, and every
+ * exact occurrence of the secret in the answer's headers and body is replaced by {@link #MARK}
+ * before the answer reaches the agent, a ticket or the ledger (all three are built from the same
+ * answer). What was done is said in the {@code X-Countersign-Scrubbed} header, which the ledger
+ * records with the other answer headers.
+ *
+ * <p>The forms searched for: the whole header value, the credential after its scheme ({@code
+ * Bearer}, {@code Basic}, {@code Token}...), for Basic the decoded {@code user:password} pair and
+ * the password, and each of those percent-encoded and base64-encoded. Forms shorter than 8
+ * characters are not searched (they would match ordinary text). Thread-safe.
+ */
+final class CredentialScrubber {
+  /** What replaces a secret. */
+  static final String MARK = "[removed-by-countersign]";
+  static final String SCRUBBED_HEADER = "x-countersign-scrubbed";
+  private static final int MIN_SECRET = 8;
+  private static final Map<Route.InjectedCredential, CredentialScrubber> BY_CREDENTIAL =
+      new ConcurrentHashMap<>();
+
+  private final List<String> secrets;
+  private final List<byte[]> secretBytes;
+
+  private CredentialScrubber(List<String> secrets) {
+    this.secrets = secrets;
+    this.secretBytes = secrets.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+  }
+
+  /** The scrubber of a route's credential (built once per credential). */
+  static CredentialScrubber of(Route.InjectedCredential credential) {
+    return BY_CREDENTIAL.computeIfAbsent(credential, c -> new CredentialScrubber(forms(c.value())));
+  }
+
+  /** The forms of a credential's value that are searched for, longest first. */
+  static List<String> forms(String value) {
+    Set<String> plain = new LinkedHashSet<>();
+    plain.add(value);
+    int space = value.indexOf(' ');
+    if (space > 0) {
+      String scheme = value.substring(0, space).toLowerCase(Locale.ROOT);
+      String rest = value.substring(space + 1).strip();
+      plain.add(rest);
+      if (scheme.equals("basic")) {
+        try {
+          String pair = new String(Base64.getDecoder().decode(rest), StandardCharsets.UTF_8);
+          plain.add(pair);
+          int colon = pair.indexOf(':');
+          if (colon >= 0) {
+            plain.add(pair.substring(colon + 1));
+          }
+        } catch (IllegalArgumentException notBase64) {
+          // not a base64 pair: the value itself is still searched for
+        }
+      }
+    }
+    Set<String> all = new LinkedHashSet<>();
+    for (String p : plain) {
+      all.add(p);
+      all.add(URLEncoder.encode(p, StandardCharsets.UTF_8));
+      all.add(URLEncoder.encode(p, StandardCharsets.UTF_8).replace("+", "%20"));
+      all.add(Base64.getEncoder().encodeToString(p.getBytes(StandardCharsets.UTF_8)));
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : all) {
+      if (s.length() >= MIN_SECRET) {
+        out.add(s);
+      }
+    }
+    out.sort((a, b) -> b.length() - a.length()); // a longer form first: it may hold a shorter one
+    return List.copyOf(out);
+  }
+
+  /**
+   * Cleans the headers in place and returns the body to send: {@code body} itself when it holds
+   * no secret, else a new buffer (the caller owns both).
+   *
+   * @param headers the answer's headers, changed in place
+   * @param body the answer's body (not released here)
+   */
+  ByteBuf clean(HttpHeaders headers, ByteBuf body) {
+    List<String> done = new ArrayList<>(2);
+    if (headers.contains("set-cookie") || headers.contains("set-cookie2")) {
+      headers.remove("set-cookie");
+      headers.remove("set-cookie2");
+      done.add("set-cookie");
+    }
+    boolean inHeaders = false;
+    List<Map.Entry<String, String>> entries = headers.entries();
+    for (Map.Entry<String, String> e : entries) {
+      String cleaned = cleanText(e.getValue());
+      if (cleaned != e.getValue()) {
+        inHeaders = true;
+      }
+    }
+    if (inHeaders) {
+      headers.clear();
+      for (Map.Entry<String, String> e : entries) {
+        headers.add(e.getKey(), cleanText(e.getValue()));
+      }
+      done.add("credential-in-headers");
+    }
+    ByteBuf out = cleanBody(body);
+    if (out != body) {
+      done.add("credential-in-body");
+    }
+    if (!done.isEmpty()) {
+      headers.set(SCRUBBED_HEADER, String.join(", ", done));
+    }
+    return out;
+  }
+
+  private String cleanText(String text) {
+    String out = text;
+    for (String s : secrets) {
+      if (out.contains(s)) {
+        out = out.replace(s, MARK);
+      }
+    }
+    return out;
+  }
+
+  private ByteBuf cleanBody(ByteBuf body) {
+    ByteBuf current = body;
+    byte[] mark = MARK.getBytes(StandardCharsets.US_ASCII);
+    for (byte[] secret : secretBytes) {
+      int end = current.writerIndex();
+      int at = find(current, current.readerIndex(), end, secret);
+      if (at < 0) {
+        continue;
+      }
+      ByteBuf next = Unpooled.buffer(current.readableBytes());
+      int from = current.readerIndex();
+      while (at >= 0) {
+        next.writeBytes(current, from, at - from).writeBytes(mark);
+        from = at + secret.length;
+        at = find(current, from, end, secret);
+      }
+      next.writeBytes(current, from, end - from);
+      if (current != body) {
+        current.release();
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  /** The absolute index of {@code needle} in {@code buf} between {@code from} and {@code to}, or -1. */
+  static int find(ByteBuf buf, int from, int to, byte[] needle) {
+    int last = to - needle.length;
+    int i = from;
+    while (i <= last) {
+      i = buf.indexOf(i, last + 1, needle[0]);
+      if (i < 0) {
+        return -1;
+      }
+      int k = 1;
+      while (k < needle.length && buf.getByte(i + k) == needle[k]) {
+        k++;
+      }
+      if (k == needle.length) {
+        return i;
+      }
+      i++;
+    }
+    return -1;
+  }
+}
