@@ -32,10 +32,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExchangeEndToEndIT {
   private LoopbackUpstream upstream;
+  private Path tmp;
   private final Map<Engine, ProxyFixture> proxies = new java.util.EnumMap<>(Engine.class);
 
   @BeforeAll
   void start(@TempDir Path tmp) throws Exception {
+    this.tmp = tmp;
     upstream = new LoopbackUpstream();
     for (Engine e : Engine.values()) {
       proxies.put(e, ProxyFixture.start(e, upstream, tmp.resolve(e.name())));
@@ -201,6 +203,16 @@ class ExchangeEndToEndIT {
     String id = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
     List<JsonNode> events = proxy.awaitLedger(id, 2);
     assertFalse(events.toString().contains(ProxyFixture.BILLING_TOKEN), events.toString());
+    byte[] token = ProxyFixture.BILLING_TOKEN.getBytes(StandardCharsets.UTF_8);
+    try (var files = java.nio.file.Files.walk(tmp.resolve(engine.name()).resolve("ledger"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".cq4")).toList()) {
+        byte[] bytes = java.nio.file.Files.readAllBytes(f);
+        for (int i = 0; i + token.length <= bytes.length; i++) {
+          assertFalse(java.util.Arrays.equals(bytes, i, i + token.length, token, 0, token.length),
+              "the credential is in " + f + " at byte " + i);
+        }
+      }
+    }
   }
 
   @ParameterizedTest
