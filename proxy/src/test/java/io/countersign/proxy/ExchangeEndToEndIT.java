@@ -203,6 +203,10 @@ class ExchangeEndToEndIT {
     String id = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
     List<JsonNode> events = proxy.awaitLedger(id, 2);
     assertFalse(events.toString().contains(ProxyFixture.BILLING_TOKEN), events.toString());
+    String scrape = new io.countersign.proxy.support.AdminClient(proxy.server().adminAddress())
+        .get("/metrics", null).body();
+    assertTrue(scrape.lines().anyMatch(l -> l.startsWith("countersign_answers_scrubbed_total{")
+        && l.contains("route=\"billing\"") && l.contains("what=\"credential-in-body\"")), scrape);
     byte[] token = ProxyFixture.BILLING_TOKEN.getBytes(StandardCharsets.UTF_8);
     try (var files = java.nio.file.Files.walk(tmp.resolve(engine.name()).resolve("ledger"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".cq4")).toList()) {

@@ -322,6 +322,12 @@ public final class ExchangeFlow {
       response.release();
     }
     x.moveTo(ExchangeState.COMPLETED);
+    String scrubbed = answer.headers().get(CredentialScrubber.SCRUBBED_HEADER);
+    if (scrubbed != null) {
+      for (String what : scrubbed.split(", ")) {
+        s.metrics().scrubbed(x.request().route().name(), what);
+      }
+    }
     long now = now();
     s.metrics().upstreamLatency(now - x.forwardedNanos());
     CallerIdentity caller = x.request().caller();

@@ -71,6 +71,16 @@ public final class ExchangeMetrics {
         .tag("error", error).register(registry).increment();
   }
 
+  /**
+   * An upstream answer on a credential route was cleaned before the agent got it ({@code what}:
+   * set-cookie, credential-in-headers, credential-in-body).
+   */
+  public void scrubbed(String route, String what) {
+    Counter.builder("countersign_answers_scrubbed")
+        .description("upstream answers cleaned of cookies or the route's credential, by route and what")
+        .tag("route", route).tag("what", what).register(registry).increment();
+  }
+
   /** The policy engine failed closed. */
   public void failClosed(String kind) {
     Counter.builder("countersign_policy_fail_closed").description("decisions the proxy made by failing closed")
