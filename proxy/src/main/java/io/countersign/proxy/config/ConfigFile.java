@@ -152,8 +152,10 @@ record ConfigFile(
    * @param valuePrefix text before the secret
    * @param fromEnv the secret's environment variable, or null
    * @param fromFile the secret's file, or null
+   * @param passSetCookie let the upstream's Set-Cookie reach the agent
    */
-  record Credential(String header, String valuePrefix, String fromEnv, String fromFile) {}
+  record Credential(String header, String valuePrefix, String fromEnv, String fromFile,
+      boolean passSetCookie) {}
 
   /**
    * {@code approvals}.

@@ -207,7 +207,7 @@ final class ConfigValidator {
           "from_env/from_file");
     }
     return new Credential(c.header(), c.valuePrefix(), c.fromEnv(),
-        c.fromFile() == null ? null : path(c.fromFile()));
+        c.fromFile() == null ? null : path(c.fromFile()), c.passSetCookie());
   }
 
   private ProxyConfig.Approvals approvals(ConfigFile.Approvals a) {

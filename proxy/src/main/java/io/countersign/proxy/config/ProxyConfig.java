@@ -211,6 +211,14 @@ public record ProxyConfig(
    * @param valuePrefix text before the secret, e.g. {@code "Bearer "}
    * @param fromEnv the environment variable holding the secret, or null
    * @param fromFile the file holding the secret (e.g. a mounted Kubernetes secret), or null
+   * @param passSetCookie whether the upstream's Set-Cookie reaches the agent (dropped by default:
+   *     a session minted for the credential is as good as the credential)
    */
-  public record Credential(String header, String valuePrefix, String fromEnv, Path fromFile) {}
+  public record Credential(String header, String valuePrefix, String fromEnv, Path fromFile,
+      boolean passSetCookie) {
+    /** A credential whose answers lose their cookies (the default). */
+    public Credential(String header, String valuePrefix, String fromEnv, Path fromFile) {
+      this(header, valuePrefix, fromEnv, fromFile, false);
+    }
+  }
 }

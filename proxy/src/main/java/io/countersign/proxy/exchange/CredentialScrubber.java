@@ -41,15 +41,17 @@ final class CredentialScrubber {
 
   private final List<String> secrets;
   private final List<byte[]> secretBytes;
+  private final boolean dropCookies;
 
-  private CredentialScrubber(List<String> secrets) {
+  private CredentialScrubber(List<String> secrets, boolean dropCookies) {
     this.secrets = secrets;
+    this.dropCookies = dropCookies;
     this.secretBytes = secrets.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
   }
 
   /** The scrubber of a route's credential (built once per credential). */
   static CredentialScrubber of(Route.InjectedCredential credential) {
-    return BY_CREDENTIAL.computeIfAbsent(credential, c -> new CredentialScrubber(forms(c.value())));
+    return BY_CREDENTIAL.computeIfAbsent(credential, c -> new CredentialScrubber(forms(c.value()), !c.passSetCookie()));
   }
 
   /** The forms of a credential's value that are searched for, longest first. */
@@ -100,7 +102,7 @@ final class CredentialScrubber {
    */
   ByteBuf clean(HttpHeaders headers, ByteBuf body) {
     List<String> done = new ArrayList<>(2);
-    if (headers.contains("set-cookie") || headers.contains("set-cookie2")) {
+    if (dropCookies && (headers.contains("set-cookie") || headers.contains("set-cookie2"))) {
       headers.remove("set-cookie");
       headers.remove("set-cookie2");
       done.add("set-cookie");

@@ -74,11 +74,18 @@ public record Route(
    *
    * @param header lower-case header name
    * @param value the full header value (secret: never logged, never in the ledger)
+   * @param passSetCookie whether the upstream's Set-Cookie reaches the agent (off by default)
    */
-  public record InjectedCredential(String header, String value) {
+  public record InjectedCredential(String header, String value, boolean passSetCookie) {
+    /** A credential whose answers lose their cookies (the default). */
+    public InjectedCredential(String header, String value) {
+      this(header, value, false);
+    }
+
     @Override
     public String toString() {
-      return "InjectedCredential[header=" + header + ", value=<redacted>]";
+      return "InjectedCredential[header=" + header + ", value=<redacted>, passSetCookie="
+          + passSetCookie + "]";
     }
   }
 }

@@ -86,7 +86,7 @@ public final class RouteTable {
           + " control characters; store the secret as one line and use a plain prefix");
     }
     return new Route.InjectedCredential(
-        c.header().toLowerCase(Locale.ROOT), c.valuePrefix() + secret);
+        c.header().toLowerCase(Locale.ROOT), c.valuePrefix() + secret, c.passSetCookie());
   }
 
   /**

@@ -65,6 +65,15 @@ class CredentialScrubberTest {
   }
 
   @Test
+  void aRouteThatPassesCookiesOnKeepsThemAndStillLosesTheSecret() {
+    Route.InjectedCredential c = new Route.InjectedCredential("Authorization", "Bearer tok_0123456789", true);
+    HttpHeaders h = new DefaultHttpHeaders().add("Set-Cookie", "s=1");
+    assertEquals("[removed-by-countersign]", clean(c, h, "tok_0123456789"));
+    assertEquals("s=1", h.get("set-cookie"));
+    assertEquals("credential-in-body", h.get("x-countersign-scrubbed"));
+  }
+
+  @Test
   void findLocatesANeedleAtTheEdgesAndRepeatedly() {
     ByteBuf b = Unpooled.copiedBuffer("abcabcab", StandardCharsets.US_ASCII);
     byte[] n = "cab".getBytes(StandardCharsets.US_ASCII);
