@@ -44,6 +44,8 @@ class BrokenAnswerIT {
       "/v3/not-http", "hello, this is not HTTP at all\r\n\r\n",
       "/v3/switch", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n",
       "/v3/bad-length", "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok",
+      "/v3/hop-by-hop", "HTTP/1.1 200 OK\r\nConnection: close, X-Upstream-Hop\r\nX-Upstream-Hop: internal\r\n"
+          + "X-Kept: yes\r\nContent-Length: 2\r\n\r\nok",
       "/v3/early-hints", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
           + "HTTP/1.1 100 Continue\r\n\r\n"
           + "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"final\":\"yes\"}\n");
@@ -116,6 +118,18 @@ class BrokenAnswerIT {
     assertEquals("upstream_bad_response", outcome.path("body").path("error").asText());
     assertEquals(body.path("message").asText(), outcome.path("body").path("message").asText());
     assertTrue(outcome.path("body").path("request_sent").asBoolean(), "the upstream may have acted");
+  }
+
+  @Test
+  void headersTheUpstreamNominatesAsHopByHopAreNotPassedOnOrRecorded() {
+    HttpResponse<String> r = proxy.send("GET", "/crm/v3/hop-by-hop", null);
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.headers().firstValue("x-upstream-hop").isEmpty(), r.headers().toString());
+    assertEquals("yes", r.headers().firstValue("x-kept").orElseThrow());
+    String id = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
+    JsonNode headers = proxy.awaitLedger(id, 2).get(1).path("body").path("response").path("headers");
+    assertTrue(headers.has("x-kept"), headers.toString());
+    assertTrue(!headers.has("x-upstream-hop") && !headers.has("connection"), headers.toString());
   }
 
   @Test

@@ -15,6 +15,8 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * The answers the proxy gives: JSON errors ({@code {"error": code, "message": ..., "exchange_id":
@@ -79,8 +81,10 @@ public final class Answers {
   static Answer fromUpstream(FullHttpResponse upstream, boolean head, String exchangeId,
       Route.InjectedCredential credential) {
     HttpHeaders headers = new DefaultHttpHeaders();
+    Set<String> hopByHop = ResponseHeaders.nominated(upstream.headers().getAll(HttpHeaderNames.CONNECTION));
     for (var h : upstream.headers()) {
-      if (ResponseHeaders.passedOn(h.getKey())) {
+      if (ResponseHeaders.passedOn(h.getKey())
+          && (hopByHop.isEmpty() || !hopByHop.contains(h.getKey().toLowerCase(Locale.ROOT)))) {
         headers.add(h.getKey(), h.getValue());
       }
     }

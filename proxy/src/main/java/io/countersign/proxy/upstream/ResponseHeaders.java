@@ -1,5 +1,7 @@
 package io.countersign.proxy.upstream;
 
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -27,5 +29,27 @@ public final class ResponseHeaders {
   /** Whether the header named {@code name} (any case) is passed on to the agent. */
   public static boolean passedOn(String name) {
     return !NOT_PASSED_ON.contains(name.toLowerCase(Locale.ROOT));
+  }
+
+  /**
+   * The header names an answer's {@code Connection} headers nominate as hop-by-hop (RFC 9110
+   * 7.6.1), lower case: they are for the proxy's connection only and are not passed on.
+   *
+   * @param connectionValues the values of the answer's Connection headers
+   */
+  public static Set<String> nominated(List<String> connectionValues) {
+    if (connectionValues.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> names = new HashSet<>();
+    for (String v : connectionValues) {
+      for (String token : v.split(",")) {
+        String t = token.strip().toLowerCase(Locale.ROOT);
+        if (!t.isEmpty()) {
+          names.add(t);
+        }
+      }
+    }
+    return names;
   }
 }
