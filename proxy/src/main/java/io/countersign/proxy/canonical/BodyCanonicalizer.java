@@ -65,16 +65,13 @@ final class BodyCanonicalizer {
     }
     String essence = type.essence();
     if (type.isJson()) {
-      JsonNode json = JsonBodies.parse(body);
-      if (!rules.caseSensitiveNames()) {
-        NameCollisions.requireNone(json, "the JSON body");
-      }
-      return new Result(new CanonicalBody(BodyKind.JSON, json, null, essence), null);
+      return new Result(new CanonicalBody(BodyKind.JSON,
+          JsonBodies.parse(body, !rules.caseSensitiveNames()), null, essence), null);
     }
     if (essence.equals("multipart/form-data")) {
       MultipartBodies.Parsed m = MultipartBodies.parse(type, body, rules, stripped);
       if (!rules.caseSensitiveNames()) {
-        NameCollisions.requireNone(m.fields().verbatim(), "the multipart body");
+        NameCollisions.requireDistinct(m.fields().verbatim().fieldNames(), "the multipart body");
       }
       return new Result(
           new CanonicalBody(BodyKind.MULTIPART, m.view(), m.fields().nested(), essence),
@@ -84,7 +81,7 @@ final class BodyCanonicalizer {
     if (essence.equals("application/x-www-form-urlencoded")) {
       FormBodies.Parsed f = FormBodies.parse(body, rules, stripped);
       if (!rules.caseSensitiveNames()) {
-        NameCollisions.requireNone(f.fields().verbatim(), "the form body");
+        NameCollisions.requireDistinct(f.fields().verbatim().fieldNames(), "the form body");
       }
       return new Result(
           new CanonicalBody(BodyKind.FORM, f.fields().verbatim(), f.fields().nested(), essence),

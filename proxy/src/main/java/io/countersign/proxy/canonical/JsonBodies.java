@@ -41,9 +41,12 @@ final class JsonBodies {
   /**
    * Parses a non-empty body declared as JSON.
    *
-   * @throws RequestRejectedException 400 {@code bad_json_body} or {@code bad_json_number}
+   * @param caseTwinsRefused whether an object holding two names equal under case folding is
+   *     refused ({@link NameCollisions}), checked in the same walk as the I-JSON rules
+   * @throws RequestRejectedException 400 {@code bad_json_body}, {@code bad_json_number} or
+   *     {@code name_case_collision}
    */
-  static JsonNode parse(ByteBuf body) throws RequestRejectedException {
+  static JsonNode parse(ByteBuf body, boolean caseTwinsRefused) throws RequestRejectedException {
     requireUtf8Start(body);
     try (JsonParser parser = STRICT.getFactory().createParser((InputStream) new ByteBufInputStream(body.duplicate()))) {
       JsonNode node = STRICT.readTree(parser);
@@ -51,7 +54,7 @@ final class JsonBodies {
         throw new RequestRejectedException(
             400, "bad_json_body", "the body says it is JSON but holds no JSON value");
       }
-      requireInteroperable(node);
+      requireInteroperable(node, caseTwinsRefused);
       if (parser.nextToken() != null) {
         throw new RequestRejectedException(
             400, "bad_json_body", "the JSON body has content after its first value");
@@ -140,17 +143,21 @@ final class JsonBodies {
    * I-JSON's other rules, checked on the parsed tree: numbers every parser reads alike, and no
    * string or member name holding a lone surrogate (\ud800), which parsers replace, keep or refuse.
    */
-  private static void requireInteroperable(JsonNode node) throws RequestRejectedException {
+  private static void requireInteroperable(JsonNode node, boolean caseTwinsRefused)
+      throws RequestRejectedException {
     if (node.isObject()) {
+      if (caseTwinsRefused && node.size() > 1) {
+        NameCollisions.requireDistinct(node.fieldNames(), "the JSON body");
+      }
       for (Map.Entry<String, JsonNode> e : node.properties()) {
         requireWholeCharacters(e.getKey());
-        requireInteroperable(e.getValue());
+        requireInteroperable(e.getValue(), caseTwinsRefused);
       }
       return;
     }
     if (node.isArray()) {
       for (JsonNode child : node) {
-        requireInteroperable(child);
+        requireInteroperable(child, caseTwinsRefused);
       }
       return;
     }

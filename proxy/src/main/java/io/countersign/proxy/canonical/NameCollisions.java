@@ -1,7 +1,7 @@
 package io.countersign.proxy.canonical;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -35,30 +35,12 @@ final class NameCollisions {
   }
 
   /**
-   * Refuses an object (at any depth of {@code node}) holding two names equal under folding.
+   * Refuses two names of one collection equal under folding (a JSON object's, a form's, a
+   * query's).
    *
    * @param where what holds them, for the message ("the JSON body", "the form body")
    */
-  static void requireNone(JsonNode node, String where) throws RequestRejectedException {
-    if (node == null) {
-      return;
-    }
-    if (node.isObject()) {
-      if (node.size() > 1) {
-        requireDistinct(node.fieldNames(), where);
-      }
-      for (JsonNode child : node) {
-        requireNone(child, where);
-      }
-    } else if (node.isArray()) {
-      for (JsonNode child : node) {
-        requireNone(child, where);
-      }
-    }
-  }
-
-  /** Refuses two names of one collection equal under folding. */
-  static void requireDistinct(java.util.Iterator<String> names, String where)
+  static void requireDistinct(Iterator<String> names, String where)
       throws RequestRejectedException {
     Map<String, String> seen = new HashMap<>();
     while (names.hasNext()) {

@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -83,12 +82,11 @@ public final class Answers {
     HttpHeaders headers = new DefaultHttpHeaders();
     Set<String> hopByHop = ResponseHeaders.nominated(upstream.headers().getAll(HttpHeaderNames.CONNECTION));
     for (var h : upstream.headers()) {
-      if (ResponseHeaders.passedOn(h.getKey())
-          && (hopByHop.isEmpty() || !hopByHop.contains(h.getKey().toLowerCase(Locale.ROOT)))) {
+      if (ResponseHeaders.passedOn(h.getKey(), hopByHop)) {
         headers.add(h.getKey(), h.getValue());
       }
     }
-    ByteBuf body = upstream.content();
+    ByteBuf body = head ? Unpooled.EMPTY_BUFFER : upstream.content();
     if (credential != null) {
       body = CredentialScrubber.of(credential).clean(headers, body);
     }
@@ -101,16 +99,9 @@ public final class Answers {
       headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
     }
     headers.set(EXCHANGE_ID_HEADER, exchangeId);
-    ByteBuf sent;
-    if (head) {
-      sent = Unpooled.EMPTY_BUFFER;
-    } else {
-      sent = body == upstream.content() ? body.retainedDuplicate() : body; // a scrubbed copy is ours
-    }
-    if (head && body != upstream.content()) {
-      body.release();
-    }
-    return new Answer(upstream.status(), headers, sent);
+    // the upstream's buffer is the caller's to release; a scrubbed copy (or the empty one) is ours
+    return new Answer(upstream.status(), headers,
+        body == upstream.content() ? body.retainedDuplicate() : body);
   }
 
   /** Any JSON answer: the body with its Content-Type and Content-Length. */

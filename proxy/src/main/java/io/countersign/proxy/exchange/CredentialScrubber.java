@@ -107,18 +107,16 @@ final class CredentialScrubber {
       headers.remove("set-cookie2");
       done.add("set-cookie");
     }
-    boolean inHeaders = false;
-    List<Map.Entry<String, String>> entries = headers.entries();
-    for (Map.Entry<String, String> e : entries) {
-      String cleaned = cleanText(e.getValue());
-      if (cleaned != e.getValue()) {
-        inHeaders = true;
+    Set<String> holding = null; // names of the headers with a secret in a value
+    for (Map.Entry<String, String> e : headers) {
+      if (holdsSecret(e.getValue())) {
+        holding = holding == null ? new LinkedHashSet<>() : holding;
+        holding.add(e.getKey());
       }
     }
-    if (inHeaders) {
-      headers.clear();
-      for (Map.Entry<String, String> e : entries) {
-        headers.add(e.getKey(), cleanText(e.getValue()));
+    if (holding != null) {
+      for (String name : holding) {
+        headers.set(name, headers.getAll(name).stream().map(this::cleanText).toList());
       }
       done.add("credential-in-headers");
     }
@@ -130,6 +128,15 @@ final class CredentialScrubber {
       headers.set(SCRUBBED_HEADER, String.join(", ", done));
     }
     return out;
+  }
+
+  private boolean holdsSecret(String text) {
+    for (String s : secrets) {
+      if (text.contains(s)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String cleanText(String text) {

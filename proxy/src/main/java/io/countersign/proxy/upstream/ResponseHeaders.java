@@ -26,9 +26,13 @@ public final class ResponseHeaders {
 
   private ResponseHeaders() {}
 
-  /** Whether the header named {@code name} (any case) is passed on to the agent. */
-  public static boolean passedOn(String name) {
-    return !NOT_PASSED_ON.contains(name.toLowerCase(Locale.ROOT));
+  /**
+   * Whether the header named {@code name} (any case) is passed on to the agent, given the names
+   * the answer's own Connection headers nominate ({@link #nominated}).
+   */
+  public static boolean passedOn(String name, Set<String> nominated) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return !NOT_PASSED_ON.contains(lower) && (nominated.isEmpty() || !nominated.contains(lower));
   }
 
   /**
