@@ -129,9 +129,11 @@ record ConfigFile(
    * @param upstream the upstream base URL
    * @param credential the injected credential, or null
    * @param canonicalization how strictly the route reads requests, or null (strict)
+   * @param kind what the upstream speaks: {@code http} or {@code mcp} (the schema's default fills
+   *     in {@code http})
    */
   record Route(String name, String prefix, String upstream, Credential credential,
-      Canonicalization canonicalization) {}
+      Canonicalization canonicalization, String kind) {}
 
   /**
    * {@code routes[].canonicalization}.

@@ -149,7 +149,7 @@ final class ConfigValidator {
       }
       upstreamUrl(r.upstream(), i);
       out.add(new RouteConfig(r.name(), prefix, r.upstream(), credential(r.credential(), i),
-          rules(r.canonicalization())));
+          rules(r.canonicalization()), RouteKind.fromConfig(r.kind())));
     }
     return out;
   }

@@ -194,11 +194,23 @@ public record ProxyConfig(
    * @param upstream the upstream base URL, e.g. {@code https://api.example.com/base}
    * @param credential the credential injected into every forwarded request, or null
    * @param rules how strictly requests are read ({@code canonicalization:}); never null
+   * @param kind what the upstream speaks ({@code kind:}); never null
    */
   public record RouteConfig(String name, String prefix, String upstream, Credential credential,
-      io.countersign.proxy.config.RequestRules rules) {
+      io.countersign.proxy.config.RequestRules rules, RouteKind kind) {
 
-    /** A route with the strict default rules. */
+    /** Fills in {@link RouteKind#HTTP} when no kind is given. */
+    public RouteConfig {
+      kind = kind == null ? RouteKind.HTTP : kind;
+    }
+
+    /** A plain HTTP route with {@code rules}. */
+    public RouteConfig(String name, String prefix, String upstream, Credential credential,
+        io.countersign.proxy.config.RequestRules rules) {
+      this(name, prefix, upstream, credential, rules, RouteKind.HTTP);
+    }
+
+    /** A plain HTTP route with the strict default rules. */
     public RouteConfig(String name, String prefix, String upstream, Credential credential) {
       this(name, prefix, upstream, credential, io.countersign.proxy.config.RequestRules.STRICT);
     }

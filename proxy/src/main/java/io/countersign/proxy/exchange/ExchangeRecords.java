@@ -9,10 +9,12 @@ import io.countersign.ledger.event.ExchangeCompleted;
 import io.countersign.ledger.event.ExchangeDecided;
 import io.countersign.ledger.event.ExchangeFailed;
 import io.countersign.ledger.event.ExchangeRejected;
+import io.countersign.ledger.event.McpRecord;
 import io.countersign.ledger.event.RequestRecord;
 import io.countersign.ledger.event.ResponseRecord;
 import io.countersign.policy.Decision;
 import io.countersign.policy.PolicyAction;
+import io.countersign.policy.PolicyInput;
 import io.countersign.policy.RiskClass;
 import io.countersign.proxy.approval.HeldRequests;
 import io.countersign.proxy.canonical.CanonicalRequest;
@@ -22,6 +24,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -72,7 +75,22 @@ public final class ExchangeRecords {
         keep ? r.content().nested() : null, r.stripped());
     return LedgerEvent.of(exchangeId, now, new ExchangeDecided(r.route().name(), request,
         HeldRequests.caller(r.caller()), decision(d), spend, policyLatencyUs,
-        InstantText.format(receivedAt)));
+        InstantText.format(receivedAt), mcp(PolicyInputs.mcp(r.mcp()), keep)));
+  }
+
+  /** {@code input.mcp} for the ledger; the arguments are part of the body, kept when it is. */
+  private static McpRecord mcp(PolicyInput.Mcp m, boolean keepArguments) {
+    if (m == null) {
+      return null;
+    }
+    List<McpRecord> batch = m.batch() == null ? null : m.batch().stream()
+        .map(b -> new McpRecord(b.method(), b.tool(), keepArguments ? b.arguments() : null,
+            b.requestId(), null, null, b.uri(), b.prompt(), b.isNotification(), b.isResponse(),
+            null))
+        .toList();
+    return new McpRecord(m.method(), m.tool(), keepArguments ? m.arguments() : null, m.requestId(),
+        m.sessionId(), m.protocolVersion(), m.uri(), m.prompt(), m.isNotification(),
+        m.isResponse(), batch);
   }
 
   /** The outcome of a forwarded exchange: the answer exactly as the agent gets it. */
