@@ -4,6 +4,11 @@ package countersign.catalog_test
 
 catalog := data.countersign.catalog
 
+# A route the catalog lists rules for, or an MCP server the MCP catalog lists.
+known_route(route) if catalog.routes[route]
+
+known_route(route) if data.countersign.mcp_catalog.servers[route]
+
 # Every rule, with the route, method and path pattern it is listed under.
 all_rules := [object.union(r, {"route": name, "method": method, "path": path}) |
 	some name, route in catalog.routes
@@ -123,7 +128,7 @@ test_catalog_checks_cover_every_band_when_a_path_is_checked if {
 test_catalog_agents_name_known_routes_when_listed if {
 	every _, agent in catalog.agents {
 		every route in agent.routes {
-			catalog.routes[route]
+			known_route(route)
 		}
 	}
 }
@@ -154,7 +159,7 @@ test_catalog_workflows_stay_inside_the_catalog_when_listed if {
 		is_string(workflow.description)
 		count(workflow.routes) > 0
 		every route in workflow.routes {
-			catalog.routes[route]
+			known_route(route)
 		}
 		every id in object.get(workflow, "rules", []) {
 			id in rule_ids
