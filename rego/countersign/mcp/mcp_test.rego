@@ -291,3 +291,24 @@ test_mcp_unnamed_tool_is_described_as_none_when_denied if {
 	d := countersign.decision with input as call({"method": "tools/call"})
 	d.reasons == ["no rule allows MCP tool (none) on support-mcp with these arguments"]
 }
+
+test_mcp_tool_calls_count_against_spend_limits_when_a_workflow_is_spent if {
+	spent := object.union(
+		in_workflow(tool_call("issue_refund", {"amount": 20}), "support-escalation"),
+		{"context": {"time": "2026-11-25T10:00:00Z", "spend": {"account_today": 3}}},
+	)
+	d := countersign.decision with input as spent
+	d.rule == "budget.account_today"
+	d.action == "hold"
+	d.approval.group == "finance"
+}
+
+test_mcp_read_only_tool_calls_cost_nothing_when_a_workflow_is_spent if {
+	spent := object.union(
+		in_workflow(tool_call("lookup_customer", {"id": "c-1"}), "support-escalation"),
+		{"context": {"time": "2026-11-25T10:00:00Z", "spend": {"account_today": 3}}},
+	)
+	d := countersign.decision with input as spent
+	d.rule == "support-mcp.lookup_customer"
+	d.cost == 0
+}
