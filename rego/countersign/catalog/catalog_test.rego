@@ -168,6 +168,9 @@ test_catalog_workflows_stay_inside_the_catalog_when_listed if {
 		every tool in object.get(workflow, "tools", []) {
 			is_string(tool)
 		}
+		every tool in object.get(workflow, "mcp_tools", []) {
+			is_string(tool)
+		}
 		every account in object.get(workflow, "accounts", []) {
 			is_string(account)
 		}

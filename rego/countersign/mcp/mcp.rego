@@ -22,11 +22,12 @@
 #   Rules read as catalog rules do (countersign.rules): id, action, risk,
 #   reason, check (a band of a numeric argument against a catalog limit),
 #   approval. What no rule allows is denied with a reason naming it: an
-#   unknown tool, resource, prompt or method. A workflow with a "tools" list
-#   also limits the MCP tools the call may use.
+#   unknown tool, resource, prompt or method. A workflow with an "mcp_tools"
+#   list (data.countersign.catalog.workflows) also limits the MCP tools the
+#   call may use.
 #
 #   Which tools a tools/list answer may show: listable_tools, the tools with
-#   a rule that is not a deny, inside the workflow's tools; the entry point
+#   a rule that is not a deny, inside the workflow's mcp_tools; the entry point
 #   returns it as the decision's "mcp" obligation for a tools/list request.
 package countersign.mcp
 
@@ -123,14 +124,14 @@ unmatched(m) := deny("mcp.response_not_allowed", ["the MCP route ", input.reques
 # METADATA
 # description: |
 #   Deny verdicts for MCP tools outside the workflow the call runs under,
-#   when that workflow lists its tools.
+#   when that workflow lists its MCP tools ("mcp_tools").
 workflow_denials := [verdict |
 	workflow := boundary.workflow_in_force
 	tools := workflow_tools
 	some m in messages
 	m.method == "tools/call"
 	not m.tool in tools
-	verdict := deny("mcp.workflow_tool_not_allowed", ["workflow ", workflow, " may not call MCP tool ", m.tool, "; its tools are ", boundary.describe_list(tools)])
+	verdict := deny("mcp.workflow_tool_not_allowed", ["workflow ", workflow, " may not call MCP tool ", m.tool, "; its MCP tools are ", boundary.describe_list(tools)])
 ] if {
 	server
 } else := []
@@ -139,7 +140,7 @@ workflow_denials := [verdict |
 # description: |
 #   The tools a tools/list answer may show: those with at least one rule
 #   that is not a deny (so a call can succeed, held or not), inside the
-#   workflow's tools when the call runs under a workflow that lists them.
+#   workflow's mcp_tools when the call runs under a workflow that lists them.
 listable_tools := sort({name |
 	some name, listed in server.tools
 	some rule in listed
@@ -151,10 +152,10 @@ in_workflow(_) if not workflow_tools
 
 in_workflow(name) if name in workflow_tools
 
-# The tools of the workflow in force; undefined when there is none, or it lists none.
+# The MCP tools of the workflow in force; undefined when there is none, or it lists none.
 workflow_tools := tools if {
 	boundary.workflow_in_force
-	tools := boundary.workflow_spec.tools
+	tools := boundary.workflow_spec.mcp_tools
 	is_array(tools)
 }
 

@@ -245,7 +245,7 @@ test_mcp_tools_list_names_the_listable_tools_when_decided if {
 
 test_mcp_listable_tools_stay_inside_the_workflow_when_it_lists_tools if {
 	d := countersign.decision with input as in_workflow(call({"method": "tools/list"}), "support-escalation")
-		with data.countersign.catalog.workflows["support-escalation"].tools as ["lookup_customer"]
+		with data.countersign.catalog.workflows["support-escalation"].mcp_tools as ["lookup_customer"]
 	d.mcp.listable_tools == ["lookup_customer"]
 }
 
