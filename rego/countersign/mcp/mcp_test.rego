@@ -220,6 +220,7 @@ test_mcp_hold_names_the_approvers_when_a_refund_is_large if {
 	d.approval.group == "support-leads"
 	d.approval.on_timeout == "deny"
 	d.reasons[0] == "refunds above the refund limit need a support lead's approval"
+	startswith(d.rollback.manual, "a refund is reversed by finance")
 }
 
 test_mcp_denial_names_the_tool_when_it_is_unknown if {
