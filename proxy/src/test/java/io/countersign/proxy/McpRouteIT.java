@@ -208,4 +208,71 @@ class McpRouteIT {
       assertTrue(rejected.toString().contains(b.code()), rejected.toString());
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void initializeGetsTheServersSessionIdBack(Engine engine) {
+    ProxyFixture proxy = proxies.get(engine);
+    HttpResponse<String> r = proxy.send("POST", "/mcp", "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":"
+        + "\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+        + "\"clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("session-from-server", r.headers().firstValue("mcp-session-id").orElse(null));
+    assertEquals("support-mcp.protocol", proxy.awaitLedger(id(r), 1).get(0).path("body")
+        .path("decision").path("rule").asText());
+  }
+
+  /** An MCP message (or batch) and the rule the shipped policy applies to it. */
+  record Call(String body, String expectedRule) {}
+
+  private static final List<Call> CALLS = List.of(
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "support-mcp.list"),
+      new Call("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", "support-mcp.protocol"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":\"s-9\",\"result\":{}}", "support-mcp.client_response"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+          + "\"issue_refund\",\"arguments\":{\"amount\":200}}}", "support-mcp.refund_small"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+          + "\"issue_refund\",\"arguments\":{\"amount\":200.5}}}", "support-mcp.refund_large"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":"
+          + "\"issue_refund\",\"arguments\":{\"amount\":\"lots\"}}}", "support-mcp.refund_invalid"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":"
+          + "\"drop_tables\"}}", "mcp.tool_not_allowed"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"resources/read\",\"params\":{\"uri\":"
+          + "\"crm://customers/42\"}}", "support-mcp.read_customer_record"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"resources/read\",\"params\":{\"uri\":"
+          + "\"crm://payroll/1\"}}", "mcp.resource_not_allowed"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"prompts/get\",\"params\":{\"name\":"
+          + "\"refund_letter\",\"arguments\":{\"tone\":\"warm\"}}}", "support-mcp.refund_letter"),
+      new Call("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"sampling/createMessage\"}",
+          "mcp.method_not_allowed"),
+      new Call("[{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":"
+          + "\"list_orders\"}},{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\","
+          + "\"params\":{\"name\":\"issue_refund\",\"arguments\":{\"amount\":900}}}]",
+          "support-mcp.refund_large"));
+
+  @org.junit.jupiter.api.Test
+  void bothEnginesDecideEveryMcpCallAlike() {
+    List<String> mismatches = new java.util.ArrayList<>();
+    for (Call c : CALLS) {
+      JsonNode[] decisions = new JsonNode[2];
+      int i = 0;
+      for (Engine e : Engine.values()) {
+        ProxyFixture proxy = proxies.get(e);
+        HttpResponse<String> r = proxy.send("POST", "/mcp", c.body(), "Prefer", "respond-async");
+        JsonNode d = proxy.awaitLedger(id(r), 1).get(0).path("body").path("decision").deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) d).remove("engine");
+        decisions[i++] = d;
+        assertEquals(c.expectedRule(), d.path("rule").asText(), e + ": " + c.body());
+      }
+      if (!decisions[0].equals(decisions[1])) {
+        mismatches.add(c.body() + "\n  opa:  " + decisions[0] + "\n  wasm: " + decisions[1]);
+      }
+      if (c.expectedRule().equals("support-mcp.list")) {
+        assertEquals("[\"issue_refund\",\"list_orders\",\"lookup_customer\"]",
+            decisions[1].path("obligations").path("mcp").path("listable_tools").toString(),
+            "the listable tools, from the wasm build too: " + decisions[1]);
+      }
+    }
+    assertEquals(List.of(), mismatches);
+  }
 }
