@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>No body (GET for the server's event stream, DELETE to end a session): no messages; the
  *       policy judges it as an ordinary request with {@code input.mcp.method} null.
- *   <li>A body must be JSON ({@code application/json}, else 415 {@code mcp_body_not_json}) and one
- *       JSON-RPC 2.0 message, or a non-empty array of them (a batch). A POST without a body, or
- *       anything else, is 400 {@code mcp_invalid_message}.
+ *   <li>A body must come with POST, be JSON ({@code application/json}, else 415 {@code
+ *       mcp_body_not_json}) and one JSON-RPC 2.0 message, or a non-empty array of them (a batch).
+ *       A POST without a body, a body with another method, or anything else, is 400 {@code
+ *       mcp_invalid_message}.
  *   <li>A batch is refused (400 {@code mcp_batch_not_allowed}) unless the request names no
  *       protocol revision or one before 2025-06-18, which removed batching; {@code initialize}
  *       is never batched.
@@ -61,6 +62,10 @@ final class McpMessages {
         throw invalid("a " + method + " to an MCP route must carry a JSON-RPC 2.0 message");
       }
       return new McpCall(List.of(), false, session, version);
+    }
+    if (!method.equals("POST")) {
+      throw invalid("a " + method + " to an MCP route carries a body; JSON-RPC messages are sent"
+          + " with POST, and the GET and DELETE of the transport have no body");
     }
     if (content.kind() != BodyKind.JSON) {
       throw new RequestRejectedException(415, "mcp_body_not_json", "an MCP route takes JSON-RPC"

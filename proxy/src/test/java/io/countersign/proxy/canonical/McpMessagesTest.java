@@ -218,6 +218,16 @@ class McpMessagesTest {
   }
 
   @Test
+  void aMessageSentWithAnotherMethodThanPostIsRefused() {
+    for (String method : List.of("PUT", "PATCH", "DELETE", "GET")) {
+      RequestRejectedException e = refused(request(method, "/mcp",
+          "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}"));
+      assertEquals("mcp_invalid_message", e.code(), method);
+      assertTrue(e.getMessage().contains("sent with POST"), e.getMessage());
+    }
+  }
+
+  @Test
   void aBodyThatIsNotJsonIsRefusedWith415() {
     FullHttpRequest r = request("POST", "/mcp", "");
     r.content().writeCharSequence("name=x", StandardCharsets.US_ASCII);
