@@ -161,11 +161,13 @@ workflow_tools := tools if {
 
 # METADATA
 # description: |
-#   The decision's "mcp" obligation: for a tools/list request, the tools its
-#   answer may show (the proxy filters the answer by it). Empty otherwise.
+#   The decision's "mcp" obligation: for a request holding a tools/list
+#   message (alone or in a batch), the tools its answer may show (the proxy
+#   filters the answer to that message by it). Empty otherwise.
 obligations := {"mcp": {"listable_tools": listable_tools}} if {
-	input.mcp.method == "tools/list"
 	server
+	some m in messages
+	m.method == "tools/list"
 } else := {}
 
 deny(rule, parts) := {"rule": rule, "action": "deny", "risk": "high", "reasons": [concat("", parts)]}

@@ -313,3 +313,11 @@ test_mcp_read_only_tool_calls_cost_nothing_when_a_workflow_is_spent if {
 	d.rule == "support-mcp.lookup_customer"
 	d.cost == 0
 }
+
+test_mcp_batch_with_a_tools_list_carries_the_listable_tools_when_decided if {
+	d := countersign.decision with input as batch([
+		{"method": "tools/list"},
+		{"method": "notifications/cancelled", "request_id": null, "is_notification": true},
+	])
+	d.mcp.listable_tools == ["issue_refund", "list_orders", "lookup_customer"]
+}

@@ -126,3 +126,13 @@ test_mcp_catalog_request_rules_name_bodyless_methods_when_listed if {
 		}
 	}
 }
+
+# Methods whose messages name a tool, prompt or resource are judged by those
+# lists; a "methods" entry for one would allow every tool, prompt or resource.
+test_mcp_catalog_methods_leave_named_things_to_their_lists_when_listed if {
+	every _, server in servers {
+		every method, _ in object.get(server, "methods", {}) {
+			not method in {"tools/call", "prompts/get", "resources/read", "resources/subscribe", "resources/unsubscribe"}
+		}
+	}
+}
