@@ -81,6 +81,17 @@ public final class ExchangeMetrics {
         .tag("route", route).tag("what", what).register(registry).increment();
   }
 
+  /**
+   * A streamed answer ended ({@code ended}: complete, agent_gone, upstream_broke, limit,
+   * idle_timeout) after carrying {@code bytes} body bytes to the agent.
+   */
+  public void streamEnded(String route, String ended, long bytes) {
+    Counter.builder("countersign_streams").description("streamed answers, by route and how they ended")
+        .tag("route", route).tag("ended", ended).register(registry).increment();
+    Counter.builder("countersign_stream_bytes").description("body bytes of streamed answers, by route")
+        .baseUnit("bytes").tag("route", route).register(registry).increment(bytes);
+  }
+
   /** The policy engine failed closed. */
   public void failClosed(String kind) {
     Counter.builder("countersign_policy_fail_closed").description("decisions the proxy made by failing closed")
