@@ -13,6 +13,7 @@
 #   SECONDS_CAP=600        upper bound of one stream's duration
 #   EVENT=1024             bytes per server-sent event
 #   STALL_BYTES=268435456 STALL_AFTER=16777216 STALL_S=20   the stalled agent's stream, when it stops, how long
+#   FIRST_BYTE_RUNS=20     short streams (64 KiB) timed to their first body byte, each way
 #   ENGINE=wasm            policy engine
 #   UPSTREAM_PORT=19300 PROXY_PORT=18380 ADMIN_PORT=19390
 #   COUNTERSIGN_JAVA_OPTS  JVM options (default: the launcher's)
@@ -26,6 +27,7 @@ STALL_BYTES="${STALL_BYTES:-268435456}"
 STALL_AFTER="${STALL_AFTER:-16777216}"
 STALL_S="${STALL_S:-20}"
 ENGINE="${ENGINE:-wasm}"
+FIRST_BYTE_RUNS="${FIRST_BYTE_RUNS:-20}"
 UPSTREAM_PORT="${UPSTREAM_PORT:-19300}"
 PROXY_PORT="${PROXY_PORT:-18380}"
 ADMIN_PORT="${ADMIN_PORT:-19390}"
@@ -91,6 +93,17 @@ query="bytes=$BYTES&event=$EVENT&seconds=$SECONDS_CAP"
 log "warm-up: 64 MiB through the proxy"
 "$tmp/stream" read -url "http://127.0.0.1:$PROXY_PORT/crm/v3/stream?bytes=67108864&event=$EVENT" >/dev/null
 
+# time to first byte: FIRST_BYTE_RUNS short streams each way, the median reported
+first_byte_runs() { # URL -> one first_byte_ms per line
+  local i
+  for ((i = 0; i < FIRST_BYTE_RUNS; i++)); do
+    "$tmp/stream" read -url "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["first_byte_ms"])'
+  done
+}
+log "time to first byte: $FIRST_BYTE_RUNS short streams direct, then through the proxy"
+first_direct=$(first_byte_runs "http://127.0.0.1:$UPSTREAM_PORT/v3/stream?bytes=65536&event=$EVENT" | tr '\n' ' ')
+first_proxied=$(first_byte_runs "http://127.0.0.1:$PROXY_PORT/crm/v3/stream?bytes=65536&event=$EVENT" | tr '\n' ' ')
+
 log "direct: $BYTES bytes"
 direct=$("$tmp/stream" read -url "http://127.0.0.1:$UPSTREAM_PORT/v3/stream?$query")
 rss_before=$(rss_mib)
@@ -109,7 +122,7 @@ ledger_line=$("$countersign" ledger tail --dir "$tmp/ledger" 2>/dev/null | grep 
 
 mkdir -p "$results"
 python3 - "$direct" "$proxied" "$stalled" "$rss_before" "$tmp/rss-fast.txt" "$tmp/rss-stall.txt" "$ledger_line" \
-  "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY' | tee "$report_out"
+  "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$first_direct" "$first_proxied" <<'PY' | tee "$report_out"
 import json, sys
 direct, proxied, stalled = (json.loads(a) for a in sys.argv[1:4])
 before = float(sys.argv[4])
@@ -124,6 +137,12 @@ print(f"| | MiB/s | first byte ms | seconds | complete |")
 print(f"|---|---|---|---|---|")
 for name, r in (("direct", direct), ("through countersign", proxied)):
     print(f"| {name} | {r['mib_per_s']:.0f} | {r['first_byte_ms']:.2f} | {r['seconds']:.1f} | {r['complete']} |")
+import statistics
+fd = [float(x) for x in sys.argv[10].split()]
+fp = [float(x) for x in sys.argv[11].split()]
+print(f"time to first body byte, median of {len(fd)} short streams: direct {statistics.median(fd):.2f} ms, "
+      f"through countersign {statistics.median(fp):.2f} ms (+{statistics.median(fp)-statistics.median(fd):.2f} ms); "
+      f"max {max(fd):.2f} / {max(fp):.2f} ms")
 print(f"throughput ratio proxy/direct: {proxied['mib_per_s']/direct['mib_per_s']:.2f}; "
       f"first byte +{proxied['first_byte_ms']-direct['first_byte_ms']:.2f} ms")
 print(f"proxy RSS during the fast stream: before {before:.0f} MiB, min {min(fast):.0f}, max {max(fast):.0f}, "

@@ -177,26 +177,31 @@ final class CredentialScrubber {
    * per body.
    */
   final class BodyScan {
-    private byte[] carry = new byte[0];
+    private static final byte[] NONE = new byte[0];
+    private byte[] carry = NONE;
     private boolean replaced;
 
-    /** The cleaned bytes of {@code piece} that can be given out now; takes ownership of piece. */
+    /**
+     * The cleaned bytes of {@code piece} that can be given out now; takes ownership of piece. A
+     * piece holding nothing to replace or hold back is given out as it is, uncopied.
+     */
     ByteBuf clean(ByteBuf piece) {
-      try {
-        byte[] data = new byte[carry.length + piece.readableBytes()];
-        System.arraycopy(carry, 0, data, 0, carry.length);
-        piece.getBytes(piece.readerIndex(), data, carry.length, piece.readableBytes());
-        return scan(data, false);
-      } finally {
-        piece.release();
+      int n = piece.readableBytes();
+      if (carry.length == 0 && piece.hasArray()) {
+        return scan(piece.array(), piece.arrayOffset() + piece.readerIndex(), n, false, piece);
       }
+      byte[] data = new byte[carry.length + n];
+      System.arraycopy(carry, 0, data, 0, carry.length);
+      piece.getBytes(piece.readerIndex(), data, carry.length, n);
+      piece.release();
+      return scan(data, 0, data.length, false, null);
     }
 
     /** The bytes held back, cleaned: the body ended. */
     ByteBuf finish() {
       byte[] data = carry;
-      carry = new byte[0];
-      return scan(data, true);
+      carry = NONE;
+      return scan(data, 0, data.length, true, null);
     }
 
     /** Whether anything was replaced so far. */
@@ -204,45 +209,61 @@ final class CredentialScrubber {
       return replaced;
     }
 
-    private ByteBuf scan(byte[] data, boolean last) {
-      ByteBuf out = Unpooled.buffer(data.length);
-      int copied = 0;
-      int i = 0;
-      carry = new byte[0];
-      while (i < data.length) {
+    /**
+     * Scans {@code data[from, from + n)}; {@code original}, when not null, is the buffer those
+     * bytes are in (owned here), given out itself, or sliced, when nothing was replaced.
+     */
+    private ByteBuf scan(byte[] data, int from, int n, boolean last, ByteBuf original) {
+      int to = from + n;
+      ByteBuf out = null;
+      int copied = from;
+      int i = from;
+      carry = NONE;
+      while (i < to) {
         if (!starts[data[i] & 0xff]) {
           i++;
           continue;
         }
-        int len = matchAt(data, i, last);
+        int len = matchAt(data, i, to, last);
         if (len < 0) { // the piece ends inside what may be a secret: wait for the next one
-          carry = Arrays.copyOfRange(data, i, data.length);
+          carry = Arrays.copyOfRange(data, i, to);
           break;
         }
         if (len == 0) {
           i++;
           continue;
         }
+        out = out == null ? Unpooled.buffer(n) : out;
         out.writeBytes(data, copied, i - copied).writeBytes(MARK_BYTES);
         replaced = true;
         i += len;
         copied = i;
       }
-      int end = i < data.length ? i : data.length;
-      out.writeBytes(data, copied, end - copied);
-      return out;
+      int end = Math.min(i, to);
+      if (out == null && original != null) { // nothing replaced: the piece, or what is not held back
+        if (end == to) {
+          return original;
+        }
+        ByteBuf head = original.retainedSlice(original.readerIndex(), end - from);
+        original.release();
+        return head;
+      }
+      if (original != null) {
+        original.release();
+      }
+      out = out == null ? Unpooled.buffer(end - copied) : out;
+      return out.writeBytes(data, copied, end - copied);
     }
 
     /**
      * The length of the longest form at {@code at}, 0 when none is there, or -1 when a longer form
-     * might be (the data ends within it) and more data may follow.
+     * might be (the data ends within it at {@code to}) and more data may follow.
      */
-    private int matchAt(byte[] data, int at, boolean last) {
+    private int matchAt(byte[] data, int at, int to, boolean last) {
       boolean partial = false;
       for (byte[] secret : secretBytes) { // longest first
-        int n = Math.min(secret.length, data.length - at);
-        boolean same = Arrays.equals(data, at, at + n, secret, 0, n);
-        if (!same) {
+        int n = Math.min(secret.length, to - at);
+        if (!Arrays.equals(data, at, at + n, secret, 0, n)) {
           continue;
         }
         if (n == secret.length) {

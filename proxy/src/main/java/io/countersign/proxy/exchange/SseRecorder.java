@@ -2,9 +2,9 @@ package io.countersign.proxy.exchange;
 
 import io.countersign.ledger.event.SseEventRecord;
 import io.netty.buffer.ByteBuf;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -12,16 +12,24 @@ import java.util.List;
  * as the HTML standard's event-stream interpretation dispatches them, the first {@code maxEvents}
  * of them kept within a byte budget, all of them counted. Lines end at CR, LF or CRLF (also when
  * the CR and LF arrive in different pieces); comment lines and a leading byte-order mark are
- * skipped. It only observes: the bytes the agent gets are not changed. Not thread-safe: one per
- * stream.
+ * skipped. It only observes: the bytes the agent gets are not changed.
+ *
+ * <p>Streams are long (an LLM answer, a notification stream of hours), so past the recording limits
+ * a line is no longer kept: only its first bytes, enough to tell a {@code data} line and an empty
+ * line (which dispatches) apart, so counting costs a pass over the bytes and nothing more. Not
+ * thread-safe: one per stream.
  */
 final class SseRecorder {
   private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+  private static final int MAX_LINE = 64 * 1024;
+  private static final int FIELD_BYTES = 5; // "data:" is the longest prefix counting looks at
+
   private final int maxEvents;
   private int budget;
   private final List<SseEventRecord> events = new ArrayList<>();
   private long total;
-  private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+  private byte[] line = new byte[256];
+  private int lineLength; // bytes of the current line seen (kept: up to the limit in force)
   private boolean lineCut;
   private boolean afterCr;
   private int bomSeen;
@@ -29,6 +37,7 @@ final class SseRecorder {
   private String id;
   private StringBuilder data;
   private boolean dataCut;
+  private boolean hasData; // counting only: the event being read has a data line
 
   /**
    * @param maxEvents the most events kept
@@ -41,39 +50,118 @@ final class SseRecorder {
 
   /** Reads the next bytes of the stream (not consumed). */
   void feed(ByteBuf piece) {
-    for (int i = piece.readerIndex(); i < piece.writerIndex(); i++) {
-      byte b = piece.getByte(i);
-      if (bomSeen < BOM.length) { // the stream may start with a byte-order mark, which is skipped
-        if (b == BOM[bomSeen]) {
-          bomSeen++;
-          continue;
-        }
-        for (int k = 0; k < bomSeen; k++) {
-          take(BOM[k]); // not a mark after all: those bytes were text
-        }
-        bomSeen = BOM.length;
-      }
-      take(b);
+    int n = piece.readableBytes();
+    byte[] a;
+    int from;
+    if (piece.hasArray()) {
+      a = piece.array();
+      from = piece.arrayOffset() + piece.readerIndex();
+    } else {
+      a = new byte[n];
+      piece.getBytes(piece.readerIndex(), a);
+      from = 0;
+    }
+    int i = from;
+    int to = from + n;
+    while (i < to && bomSeen < BOM.length) {
+      take(a[i++]);
+    }
+    while (i < to && recording()) {
+      take(a[i++]);
+    }
+    if (i < to) {
+      countLines(a, i, to);
     }
   }
 
+  /**
+   * Past the recording limits: a tight pass that keeps only the first bytes of each line (enough
+   * to tell a data line) and counts the events empty lines dispatch.
+   */
+  private void countLines(byte[] a, int from, int to) {
+    for (int i = from; i < to; i++) {
+      byte b = a[i];
+      if (b == '\n' || b == '\r') {
+        if (b == '\n' && afterCr) {
+          afterCr = false;
+          continue;
+        }
+        afterCr = b == '\r';
+        count(Math.min(lineLength, FIELD_BYTES));
+        lineLength = 0;
+        lineCut = false;
+      } else {
+        afterCr = false;
+        if (lineLength < FIELD_BYTES) {
+          line[lineLength] = b;
+        }
+        lineLength++;
+      }
+    }
+  }
+
+  private boolean recording() {
+    return events.size() < maxEvents && budget > 0;
+  }
+
   private void take(byte b) {
+    if (bomSeen < BOM.length) { // the stream may start with a byte-order mark, which is skipped
+      if (b == BOM[bomSeen]) {
+        bomSeen++;
+        return;
+      }
+      int seen = bomSeen;
+      bomSeen = BOM.length;
+      for (int k = 0; k < seen; k++) {
+        take(BOM[k]); // not a mark after all: those bytes were text
+      }
+    }
     if (b == '\n' && afterCr) {
       afterCr = false;
       return; // the LF of a CRLF
     }
     afterCr = b == '\r';
     if (b == '\r' || b == '\n') {
-      line(line.toString(StandardCharsets.UTF_8));
-      line.reset();
-      lineCut = false;
+      endOfLine();
       return;
     }
-    if (line.size() < 64 * 1024) {
-      line.write(b);
+    int keep = recording() ? MAX_LINE : FIELD_BYTES;
+    if (lineLength < keep) {
+      if (lineLength == line.length) {
+        line = Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 2));
+      }
+      line[lineLength] = b;
     } else {
       lineCut = true;
     }
+    lineLength++;
+  }
+
+  private void endOfLine() {
+    int kept = Math.min(lineLength, recording() ? MAX_LINE : FIELD_BYTES);
+    if (recording()) {
+      line(new String(line, 0, kept, StandardCharsets.UTF_8));
+    } else {
+      count(kept);
+    }
+    lineLength = 0;
+    lineCut = false;
+  }
+
+  /** Past the recording limits: only whether the line dispatches an event, or is a data line. */
+  private void count(int kept) {
+    if (lineLength == 0) {
+      if (hasData || data != null) {
+        total++;
+      }
+      hasData = false;
+      data = null;
+      type = null;
+      return;
+    }
+    boolean dataField = lineLength >= 4 && line[0] == 'd' && line[1] == 'a' && line[2] == 't'
+        && line[3] == 'a' && (lineLength == 4 || (kept > 4 && line[4] == ':'));
+    hasData |= dataField;
   }
 
   /** One line, as the event-stream interpretation reads it. */
@@ -117,16 +205,14 @@ final class SseRecorder {
       return;
     }
     total++;
-    if (events.size() < maxEvents && budget > 0) {
-      String text = data.toString();
-      boolean cut = dataCut;
-      if (text.length() > budget) {
-        text = text.substring(0, budget);
-        cut = true;
-      }
-      budget -= text.length();
-      events.add(new SseEventRecord(type, id, text, cut ? Boolean.TRUE : null));
+    String text = data.toString();
+    boolean cut = dataCut;
+    if (text.length() > budget) {
+      text = text.substring(0, budget);
+      cut = true;
     }
+    budget -= text.length();
+    events.add(new SseEventRecord(type, id, text, cut ? Boolean.TRUE : null));
     type = null;
     data = null;
     dataCut = false;

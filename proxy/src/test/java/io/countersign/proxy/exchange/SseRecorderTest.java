@@ -57,4 +57,16 @@ class SseRecorderTest {
     assertTrue(events.get(1).truncated());
     assertEquals(3, r.total());
   }
+
+  @Test
+  void pastTheLimitsEventsAreCountedAsTheStandardDispatchesThem() {
+    String stream = "data: kept\n\n" + ": comment\r\n\r\n" + "event: x\n\n" + "data\r\n\r\n"
+        + "datum: no\n\n" + "data:a\rdata:b\r\r" + "id: 3\ndata: c\n\n";
+    for (int cut = 0; cut <= stream.length(); cut++) {
+      SseRecorder r = new SseRecorder(1, 1000);
+      read(r, stream.substring(0, cut), stream.substring(cut));
+      assertEquals(4, r.total(), "cut at " + cut);
+      assertEquals(1, r.events().size());
+    }
+  }
 }
