@@ -24,6 +24,7 @@ package countersign
 
 import data.countersign.boundary
 import data.countersign.budgets
+import data.countersign.llm
 import data.countersign.rules
 
 # METADATA
@@ -48,12 +49,12 @@ decision := with_obligations(
 		"cost": cost(winner.risk),
 		"cacheable": cacheable(winner),
 	},
-	object.union(approval(winner), rollback(winner)),
+	object.union(object.union(approval(winner), rollback(winner)), llm.pricing(winner)),
 ) if {
 	# The verdicts of each part of the policy, in the order that breaks ties
 	# between equally restrictive verdicts: boundary, unreadable bodies,
-	# catalog, budget, default deny.
-	sources := [boundary.denials, rules.opaque_denials, rules.matches, budgets.verdicts, default_deny]
+	# unpriced LLM calls, catalog, budget, default deny.
+	sources := [boundary.denials, rules.opaque_denials, llm.denials, rules.matches, budgets.verdicts, default_deny]
 	winner := most_restrictive(sources)
 }
 

@@ -38,8 +38,9 @@ public final class AnswerStream implements UpstreamStream.Receiver {
    * @param bytes the first bytes kept (0 keeps none)
    * @param events the first server-sent events kept, for an event stream
    * @param keepBody whether the decision lets the ledger keep bodies at all
+   * @param watchUsage whether to keep the last event that reports LLM token usage
    */
-  record Recording(int bytes, int events, boolean keepBody) {}
+  record Recording(int bytes, int events, boolean keepBody, boolean watchUsage) {}
 
   /**
    * A streamed body's account, for the ledger.
@@ -54,10 +55,12 @@ public final class AnswerStream implements UpstreamStream.Receiver {
    * @param eventCount all the events, or null when the body is not an event stream
    * @param scrubbed whether the credential was removed from the body
    * @param durationNanos from the head to the end
+   * @param usageEvent the data of the last event that may report LLM token usage, or null
+   * @param head the first bytes whatever the ledger keeps (for pricing a small streamed body)
    */
   record Summary(StreamEnd end, String detail, long bytes, String sha256, byte[] prefix,
       boolean prefixComplete, List<SseEventRecord> events, Long eventCount, boolean scrubbed,
-      long durationNanos) {}
+      long durationNanos, String usageEvent, byte[] head) {}
 
   private final UpstreamStream upstream;
   private final CredentialScrubber.BodyScan scan;
@@ -83,8 +86,10 @@ public final class AnswerStream implements UpstreamStream.Receiver {
     this.upstream = upstream;
     this.scan = scan;
     this.recording = recording;
-    this.sse = eventStream && recording.keepBody()
-        ? new SseRecorder(recording.events(), recording.bytes()) : null;
+    this.sse = eventStream && (recording.keepBody() || recording.watchUsage())
+        ? new SseRecorder(recording.keepBody() ? recording.events() : 0, recording.bytes(),
+            recording.watchUsage())
+        : null;
     this.onEnd = onEnd;
     this.startedNanos = System.nanoTime();
     try {
@@ -132,11 +137,13 @@ public final class AnswerStream implements UpstreamStream.Receiver {
         pass(tail);
       }
     }
-    byte[] kept = recording.keepBody() && sse == null ? prefix.toByteArray() : new byte[0];
+    byte[] first = prefix.toByteArray();
+    byte[] kept = recording.keepBody() && sse == null ? first : new byte[0];
     onEnd.accept(this, new Summary(end, detail, bytes, HexFormat.of().formatHex(sha256.digest()), kept,
         kept.length == bytes, sse == null ? null : sse.events(),
         sse == null ? null : sse.total(), scan != null && scan.replaced(),
-        System.nanoTime() - startedNanos));
+        System.nanoTime() - startedNanos, sse == null ? null : sse.lastUsage(),
+        first.length == bytes ? first : null));
   }
 
   /** After the end was journaled: ends the agent's answer. */
@@ -156,7 +163,7 @@ public final class AnswerStream implements UpstreamStream.Receiver {
     }
     if (sse != null) {
       sse.feed(out);
-    } else if (recording.keepBody() && prefix.size() < recording.bytes()) {
+    } else if ((recording.keepBody() || recording.watchUsage()) && prefix.size() < recording.bytes()) {
       int take = Math.min(n, recording.bytes() - prefix.size());
       byte[] part = new byte[take];
       out.getBytes(out.readerIndex(), part);

@@ -1,6 +1,9 @@
 package io.countersign.proxy.exchange;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.event.LlmUsage;
 import io.countersign.ledger.event.PolicyShadowDisagreed;
 import io.countersign.policy.Decision;
 import io.countersign.policy.PolicyInput;
@@ -17,8 +20,11 @@ import io.countersign.proxy.upstream.UpstreamResponse;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.EventLoop;
 import io.countersign.proxy.upstream.StreamEnd;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
@@ -46,6 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExchangeFlow {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeFlow.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The status journaled for an exchange whose agent left while it was held (as nginx's 499). */
   static final int AGENT_GONE = 499;
@@ -332,8 +339,10 @@ public final class ExchangeFlow {
     countScrubbed(x, answer);
     long now = now();
     s.metrics().upstreamLatency(now - x.forwardedNanos());
-    spent(x);
-    end(r, "forwarded", answer, s.records().forwarded(x, answer, now, s.clock().instant()));
+    LlmPricing pricing = pricing(x);
+    LlmUsage usage = pricing == null ? null : pricing.price(json(answer.body()), requestModel(x));
+    spent(x, usage);
+    end(r, "forwarded", answer, s.records().forwarded(x, answer, usage, now, s.clock().instant()));
   }
 
   /**
@@ -351,7 +360,7 @@ public final class ExchangeFlow {
     String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
     AnswerStream stream = new AnswerStream(upstream.stream(),
         credential == null ? null : CredentialScrubber.of(credential).bodyScan(),
-        s.records().streamRecording(x.decision()),
+        s.records().streamRecording(x.decision(), pricing(x) != null),
         type.toLowerCase(Locale.ROOT).startsWith("text/event-stream"),
         (ended, summary) -> onLoop(r, () -> streamEnded(r, head, ended, summary)));
     r.answer.complete(new Answer(head.status(), head.headers(), head.body(), stream));
@@ -364,9 +373,16 @@ public final class ExchangeFlow {
       s.metrics().scrubbed(x.request().route().name(), "credential-in-body");
     }
     s.metrics().streamEnded(x.request().route().name(), summary.end().wireName(), summary.bytes());
-    spent(x);
+    LlmPricing pricing = pricing(x);
+    LlmUsage usage = null;
+    if (pricing != null) {
+      JsonNode reported = summary.usageEvent() != null ? json(summary.usageEvent())
+          : summary.head() != null ? json(Unpooled.wrappedBuffer(summary.head())) : null;
+      usage = pricing.price(reported, requestModel(x));
+    }
+    spent(x, usage);
     close(r, "forwarded", head.code(),
-        s.records().streamed(x, head, summary, now(), s.clock().instant()),
+        s.records().streamed(x, head, summary, usage, now(), s.clock().instant()),
         () -> stream.finished(summary.end() == StreamEnd.COMPLETE));
   }
 
@@ -379,12 +395,54 @@ public final class ExchangeFlow {
     }
   }
 
-  /** A forwarded exchange's cost goes to the metrics and the spend counters. */
-  private void spent(Exchange x) {
+  /**
+   * A forwarded exchange's cost goes to the metrics and the spend counters: the decision's cost,
+   * and what an LLM call's usage cost in money when the decision priced it.
+   */
+  private void spent(Exchange x, LlmUsage usage) {
     CallerIdentity caller = x.request().caller();
     double cost = x.decision().cost();
     s.metrics().cost(caller.workflow(), caller.run(), cost);
     s.spend().add(caller, s.clock().instant(), Math.round(cost));
+    if (usage != null) {
+      s.metrics().llm(x.request().route().name(), usage.inputTokens(), usage.outputTokens(),
+          usage.currency(), usage.costMicros());
+      s.spend().addMoney(caller, s.clock().instant(), usage.currency(), usage.costMicros());
+    }
+  }
+
+  /** The decision's LLM pricing, or null; an unusable one is logged and prices nothing. */
+  private static LlmPricing pricing(Exchange x) {
+    try {
+      return LlmPricing.of(x.decision());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("exchange {}: {}; its usage is not charged", x.id(), e.getMessage());
+      return null;
+    }
+  }
+
+  private static String requestModel(Exchange x) {
+    JsonNode view = x.request().content().view();
+    return view != null && view.path("model").isTextual() ? view.path("model").asText() : null;
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      return null; // not JSON: no usage to read
+    }
+  }
+
+  private static JsonNode json(ByteBuf body) {
+    if (!body.isReadable()) {
+      return null;
+    }
+    try {
+      return JSON.readTree(new ByteBufInputStream(body.duplicate()));
+    } catch (IOException e) {
+      return null; // not JSON: no usage to read
+    }
   }
 
   // ---- the end of every exchange ----

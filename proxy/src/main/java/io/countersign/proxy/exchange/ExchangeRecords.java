@@ -9,6 +9,7 @@ import io.countersign.ledger.event.ExchangeCompleted;
 import io.countersign.ledger.event.ExchangeDecided;
 import io.countersign.ledger.event.ExchangeFailed;
 import io.countersign.ledger.event.ExchangeRejected;
+import io.countersign.ledger.event.LlmUsage;
 import io.countersign.ledger.event.RequestRecord;
 import io.countersign.ledger.event.ResponseRecord;
 import io.countersign.ledger.event.StreamRecord;
@@ -73,8 +74,9 @@ public final class ExchangeRecords {
   }
 
   /** What the ledger keeps of a streamed body under decision {@code d}. */
-  AnswerStream.Recording streamRecording(Decision d) {
-    return new AnswerStream.Recording(streamRecordBytes, streamRecordEvents, recordBody(d));
+  AnswerStream.Recording streamRecording(Decision d, boolean watchUsage) {
+    return new AnswerStream.Recording(streamRecordBytes, streamRecordEvents, recordBody(d),
+        watchUsage);
   }
 
   /** The intent: canonical request, caller and decision. Appended before anything is forwarded. */
@@ -101,21 +103,22 @@ public final class ExchangeRecords {
   }
 
   /** The outcome of a forwarded exchange: the answer exactly as the agent gets it. */
-  LedgerEvent forwarded(Exchange x, Answer answer, long nowNanos, Instant now) {
+  LedgerEvent forwarded(Exchange x, Answer answer, LlmUsage usage, long nowNanos, Instant now) {
     JsonNode body = recordBody(x.decision()) ? answerJson(answer) : null;
     ResponseRecord response = new ResponseRecord(answer.code(), recordedHeaders(answer),
         answer.body().readableBytes(), Canonicalizer.sha256(answer.body()), body);
     JsonNode rollback = x.decision().obligation("rollback");
     return LedgerEvent.of(x.id(), now, new ExchangeCompleted("forwarded", answer.code(), response,
         (nowNanos - x.forwardedNanos()) / 1000, (nowNanos - x.receivedNanos()) / 1000,
-        rollback.isMissingNode() ? null : rollback.deepCopy()));
+        rollback.isMissingNode() ? null : rollback.deepCopy(), usage));
   }
 
   /**
    * The outcome of a forwarded exchange whose answer was streamed: the head as the agent got it,
    * the body by size and digest, what the recording limits kept of it, and how the stream ended.
    */
-  LedgerEvent streamed(Exchange x, Answer head, AnswerStream.Summary s, long nowNanos, Instant now) {
+  LedgerEvent streamed(Exchange x, Answer head, AnswerStream.Summary s, LlmUsage usage,
+      long nowNanos, Instant now) {
     JsonNode body = null;
     String prefix = null;
     String prefixBase64 = null;
@@ -134,7 +137,7 @@ public final class ExchangeRecords {
     JsonNode rollback = x.decision().obligation("rollback");
     return LedgerEvent.of(x.id(), now, new ExchangeCompleted("forwarded", head.code(), response,
         (nowNanos - x.forwardedNanos()) / 1000, (nowNanos - x.receivedNanos()) / 1000,
-        rollback.isMissingNode() ? null : rollback.deepCopy()));
+        rollback.isMissingNode() ? null : rollback.deepCopy(), usage));
   }
 
   /** {@code bytes} as text when they are valid UTF-8 (a sequence cut at the end excepted); else null. */

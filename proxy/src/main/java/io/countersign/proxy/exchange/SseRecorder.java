@@ -38,14 +38,30 @@ final class SseRecorder {
   private StringBuilder data;
   private boolean dataCut;
   private boolean hasData; // counting only: the event being read has a data line
+  private final boolean watchUsage;
+  private String lastUsage;
 
   /**
    * @param maxEvents the most events kept
    * @param budget the most bytes of event data kept over all events
    */
   SseRecorder(int maxEvents, int budget) {
+    this(maxEvents, budget, false);
+  }
+
+  /**
+   * @param watchUsage keep the data of the last event that reports LLM token usage (every event is
+   *     then read whole, past the recording limits too: LLM streams are small)
+   */
+  SseRecorder(int maxEvents, int budget, boolean watchUsage) {
     this.maxEvents = maxEvents;
     this.budget = budget;
+    this.watchUsage = watchUsage;
+  }
+
+  /** The data of the last event that may report token usage, or null. */
+  String lastUsage() {
+    return lastUsage;
   }
 
   /** Reads the next bytes of the stream (not consumed). */
@@ -101,6 +117,10 @@ final class SseRecorder {
   }
 
   private boolean recording() {
+    return watchUsage || (events.size() < maxEvents && budget > 0);
+  }
+
+  private boolean keeping() {
     return events.size() < maxEvents && budget > 0;
   }
 
@@ -206,6 +226,15 @@ final class SseRecorder {
     }
     total++;
     String text = data.toString();
+    if (watchUsage && LlmPricing.mayHoldUsage(text)) {
+      lastUsage = text;
+    }
+    if (!keeping()) {
+      type = null;
+      data = null;
+      dataCut = false;
+      return;
+    }
     boolean cut = dataCut;
     if (text.length() > budget) {
       text = text.substring(0, budget);

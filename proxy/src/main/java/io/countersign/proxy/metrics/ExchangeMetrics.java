@@ -92,6 +92,20 @@ public final class ExchangeMetrics {
         .baseUnit("bytes").tag("route", route).register(registry).increment(bytes);
   }
 
+  /**
+   * An LLM call the policy priced: its tokens and what they cost ({@code costMicros} millionths of
+   * {@code currency}).
+   */
+  public void llm(String route, long inputTokens, long outputTokens, String currency,
+      long costMicros) {
+    Counter.builder("countersign_llm_tokens").description("LLM tokens of priced calls, by route and direction")
+        .tag("route", route).tag("direction", "input").register(registry).increment(inputTokens);
+    Counter.builder("countersign_llm_tokens").description("LLM tokens of priced calls, by route and direction")
+        .tag("route", route).tag("direction", "output").register(registry).increment(outputTokens);
+    Counter.builder("countersign_llm_cost").description("what priced LLM calls cost, by route and currency")
+        .tag("route", route).tag("currency", currency).register(registry).increment(costMicros / 1e6);
+  }
+
   /** The policy engine failed closed. */
   public void failClosed(String kind) {
     Counter.builder("countersign_policy_fail_closed").description("decisions the proxy made by failing closed")
