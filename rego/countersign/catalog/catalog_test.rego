@@ -134,7 +134,7 @@ test_catalog_agents_name_known_routes_when_listed if {
 }
 
 test_catalog_agents_match_the_quick_start_when_loaded if {
-	catalog.agents["sales-assistant"].routes == ["crm", "billing"]
+	catalog.agents["sales-assistant"].routes == ["crm", "billing", "llm"]
 	not "crm" in catalog.agents["support-bot"].routes
 	"billing" in catalog.agents["support-bot"].routes
 }
@@ -196,12 +196,30 @@ all_spend_limits := array.concat(
 test_catalog_spend_limits_are_well_formed_when_listed if {
 	count(all_spend_limits) > 0
 	every l in all_spend_limits {
-		l.counter in {"workflow_today", "agent_today", "account_today"}
+		counter_ok(l.counter)
 		is_number(l.limit)
 		l.limit > 0
 		l.action in {"deny", "hold"}
 		hold_ok(l)
 		is_string(l.reason)
+	}
+}
+
+# The proxy's counters: costs, and money of priced LLM calls per currency (llm.rego).
+counter_ok(name) if name in {"workflow_today", "agent_today", "account_today"}
+
+counter_ok(name) if regex.match(`^(workflow|agent|account)_[a-z]{3}_micros_today$`, name)
+
+test_catalog_llm_prices_are_well_formed_when_listed if {
+	some route in catalog.routes
+	route.llm_prices
+	every route in catalog.routes {
+		every model, price in object.get(route, "llm_prices", {}) {
+			is_string(model)
+			regex.match(`^[a-z]{3}$`, price.currency)
+			price.input_per_mtok >= 0
+			price.output_per_mtok >= 0
+		}
 	}
 }
 
