@@ -36,19 +36,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BrokenAnswerIT {
   /** The raw bytes the test upstream answers for each path. */
-  private static final Map<String, String> ANSWERS = Map.of(
-      "/v3/two-digit", "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok",
-      "/v3/status-999", "HTTP/1.1 999 Weird\r\nContent-Length: 2\r\n\r\nok",
-      "/v3/not-http-version", "FOO/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-      "/v3/version-2", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
-      "/v3/not-http", "hello, this is not HTTP at all\r\n\r\n",
-      "/v3/switch", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n",
-      "/v3/bad-length", "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok",
-      "/v3/hop-by-hop", "HTTP/1.1 200 OK\r\nConnection: close, X-Upstream-Hop\r\nX-Upstream-Hop: internal\r\n"
-          + "X-Kept: yes\r\nContent-Length: 2\r\n\r\nok",
-      "/v3/early-hints", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+  private static final Map<String, String> ANSWERS = Map.ofEntries(
+      Map.entry("/v3/two-digit", "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok"),
+      Map.entry("/v3/status-999", "HTTP/1.1 999 Weird\r\nContent-Length: 2\r\n\r\nok"),
+      Map.entry("/v3/not-http-version", "FOO/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+      Map.entry("/v3/version-2", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+      Map.entry("/v3/not-http", "hello, this is not HTTP at all\r\n\r\n"),
+      Map.entry("/v3/switch", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"),
+      Map.entry("/v3/bad-length", "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok"),
+      Map.entry("/v3/hop-by-hop", "HTTP/1.1 200 OK\r\nConnection: close, X-Upstream-Hop\r\nX-Upstream-Hop: internal\r\n"
+          + "X-Kept: yes\r\nContent-Length: 2\r\n\r\nok"),
+      Map.entry("/v3/reset-content", "HTTP/1.1 205 Reset Content\r\nContent-Length: 5\r\n\r\nhello"),
+      Map.entry("/v3/early-hints", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
           + "HTTP/1.1 100 Continue\r\n\r\n"
-          + "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"final\":\"yes\"}\n");
+          + "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"final\":\"yes\"}\n"));
 
   private static ServerSocket server;
   private static final ExecutorService POOL = Executors.newCachedThreadPool();
@@ -130,6 +131,17 @@ class BrokenAnswerIT {
     JsonNode headers = proxy.awaitLedger(id, 2).get(1).path("body").path("response").path("headers");
     assertTrue(headers.has("x-kept"), headers.toString());
     assertTrue(!headers.has("x-upstream-hop") && !headers.has("connection"), headers.toString());
+  }
+
+  @Test
+  void aResetContentAnswersBodyIsNeitherForwardedNorRecorded() {
+    HttpResponse<String> r = proxy.send("GET", "/crm/v3/reset-content", null);
+    assertEquals(205, r.statusCode());
+    assertEquals("", r.body(), "205 has no content (RFC 9110 15.3.6)");
+    String id = r.headers().firstValue("x-countersign-exchange-id").orElseThrow();
+    JsonNode response = proxy.awaitLedger(id, 2).get(1).path("body").path("response");
+    assertEquals(0, response.path("size").asLong(), response.toString());
+    assertEquals("0", response.path("headers").path("content-length").asText(), response.toString());
   }
 
   @Test

@@ -74,22 +74,27 @@ public final class Answers {
 
   /**
    * The upstream's answer as the agent gets it: its status and end-to-end headers, Content-Length
-   * for the body actually sent (the upstream's own for a HEAD), and the exchange id. Retains the
+   * for the body actually sent (the upstream's own for a HEAD and a 304, none for a 204), no body
+   * for a HEAD, 204, 205 or 304, and the exchange id. Retains the
    * upstream's body; the caller still releases {@code body}.
    */
   static Answer fromUpstream(HttpResponse upstream, ByteBuf upstreamBody, boolean head,
       String exchangeId, Route.InjectedCredential credential) {
     HttpHeaders headers = passedOn(upstream);
-    ByteBuf body = head ? Unpooled.EMPTY_BUFFER : upstreamBody;
+    int code = upstream.status().code();
+    // answers without content (RFC 9110 15.3.5, 15.3.6, 15.4.5): the agent gets none, so none is
+    // recorded either, whatever the upstream sent
+    boolean empty = head || code == 204 || code == 205 || code == 304;
+    ByteBuf body = empty ? Unpooled.EMPTY_BUFFER : upstreamBody;
     if (credential != null) {
       body = CredentialScrubber.of(credential).clean(headers, body);
     }
-    if (head) {
+    if (head || code == 304) { // Content-Length says what a GET would have got
       String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
       if (length != null) {
         headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
       }
-    } else {
+    } else if (code != 204) { // 204 has no Content-Length; 205 says 0
       headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
     }
     headers.set(EXCHANGE_ID_HEADER, exchangeId);

@@ -179,12 +179,12 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * Whether an answer is passed on as it arrives: an event stream, or a body whose end only its
-   * framing tells (chunked, or the connection's close). Answers that cannot have a body (204, 304)
-   * are read whole.
+   * framing tells (chunked, or the connection's close). Answers that have no content for the agent
+   * (204, 205, 304) are read whole.
    */
   static boolean streams(HttpResponse h) {
     int code = h.status().code();
-    if (code == 204 || code == 304) {
+    if (code == 204 || code == 205 || code == 304) {
       return false;
     }
     String type = h.headers().get(HttpHeaderNames.CONTENT_TYPE);
