@@ -64,6 +64,8 @@ public final class AnswerStream implements UpstreamStream.Receiver {
 
   private final UpstreamStream upstream;
   private final CredentialScrubber.BodyScan scan;
+  private final ToolListAnswers tools;
+  private boolean aborted;
   private final Recording recording;
   private final SseRecorder sse;
   private final BiConsumer<AnswerStream, Summary> onEnd;
@@ -77,14 +79,16 @@ public final class AnswerStream implements UpstreamStream.Receiver {
   /**
    * @param upstream the upstream's body
    * @param scan cleans the credential out of the body, or null on a route without one
+   * @param tools filters the MCP tool list in the stream's events, or null
    * @param recording what the ledger keeps
    * @param eventStream whether the body is {@code text/event-stream}
    * @param onEnd the flow's step that journals the end; it then calls {@link #finished}
    */
-  AnswerStream(UpstreamStream upstream, CredentialScrubber.BodyScan scan, Recording recording,
-      boolean eventStream, BiConsumer<AnswerStream, Summary> onEnd) {
+  AnswerStream(UpstreamStream upstream, CredentialScrubber.BodyScan scan, ToolListAnswers tools,
+      Recording recording, boolean eventStream, BiConsumer<AnswerStream, Summary> onEnd) {
     this.upstream = upstream;
     this.scan = scan;
+    this.tools = tools;
     this.recording = recording;
     this.sse = eventStream && (recording.keepBody() || recording.watchUsage())
         ? new SseRecorder(recording.keepBody() ? recording.events() : 0, recording.bytes(),
@@ -123,7 +127,21 @@ public final class AnswerStream implements UpstreamStream.Receiver {
 
   @Override
   public void data(ByteBuf chunk) {
+    if (aborted) {
+      chunk.release();
+      return;
+    }
     ByteBuf out = scan == null ? chunk : scan.clean(chunk);
+    if (tools != null) {
+      try {
+        out = tools.stream(out);
+      } catch (Exception e) { // an unreadable tool list, or an event past the bound
+        aborted = true;
+        upstream.abort("the MCP tools/list answer cannot be filtered, so the stream is cut: "
+            + e.getMessage());
+        return;
+      }
+    }
     pass(out);
   }
 
@@ -131,8 +149,10 @@ public final class AnswerStream implements UpstreamStream.Receiver {
   public void ended(StreamEnd end, String detail) {
     if (scan != null) {
       ByteBuf tail = scan.finish();
-      if (end == StreamEnd.AGENT_GONE) {
+      if (end == StreamEnd.AGENT_GONE || aborted) {
         tail.release();
+      } else if (tools != null) {
+        data(tail); // through the tool-list filter, as every other piece
       } else {
         pass(tail);
       }

@@ -19,6 +19,7 @@ import io.countersign.proxy.upstream.UpstreamException;
 import io.countersign.proxy.upstream.UpstreamResponse;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.EventLoop;
+import io.countersign.proxy.mcp.ToolListFilter;
 import io.countersign.proxy.upstream.StreamEnd;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -335,6 +336,19 @@ public final class ExchangeFlow {
     } finally {
       upstream.release();
     }
+    ToolListAnswers tools = ToolListAnswers.of(x.request(), x.decision());
+    if (tools != null && answer.code() == 200) {
+      try {
+        answer = filtered(answer, tools);
+      } catch (ToolListFilter.UnreadableToolList e) {
+        answer.release();
+        x.moveTo(ExchangeState.FAILED);
+        fail(r, new UpstreamException(502, "upstream_bad_response",
+            "the MCP tools/list answer cannot be read, so it is not passed on: " + e.getMessage(),
+            true));
+        return;
+      }
+    }
     x.moveTo(ExchangeState.COMPLETED);
     countScrubbed(x, answer);
     long now = now();
@@ -358,10 +372,12 @@ public final class ExchangeFlow {
         Answers.streamedHead(upstream.head(), x.id(), credential), Unpooled.EMPTY_BUFFER);
     countScrubbed(x, head);
     String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+    boolean eventStream = type.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
     AnswerStream stream = new AnswerStream(upstream.stream(),
         credential == null ? null : CredentialScrubber.of(credential).bodyScan(),
+        eventStream ? ToolListAnswers.of(x.request(), x.decision()) : null,
         s.records().streamRecording(x.decision(), pricing(x) != null),
-        type.toLowerCase(Locale.ROOT).startsWith("text/event-stream"),
+        eventStream,
         (ended, summary) -> onLoop(r, () -> streamEnded(r, head, ended, summary)));
     r.answer.complete(new Answer(head.status(), head.headers(), head.body(), stream));
   }
@@ -384,6 +400,22 @@ public final class ExchangeFlow {
     close(r, "forwarded", head.code(),
         s.records().streamed(x, head, summary, usage, now(), s.clock().instant()),
         () -> stream.finished(summary.end() == StreamEnd.COMPLETE));
+  }
+
+  /** A JSON answer to an MCP tools/list with the tools the agent may never call taken out. */
+  private static Answer filtered(Answer answer, ToolListAnswers tools)
+      throws ToolListFilter.UnreadableToolList {
+    if (!answer.headers().get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT).contains("json")) {
+      return answer; // an event stream is filtered as it streams; other types carry no tool list
+    }
+    byte[] in = ByteBufUtil.getBytes(answer.body());
+    byte[] out = tools.whole(in);
+    if (out == in) {
+      return answer;
+    }
+    answer.release();
+    answer.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, out.length);
+    return new Answer(answer.status(), answer.headers(), Unpooled.wrappedBuffer(out));
   }
 
   private void countScrubbed(Exchange x, Answer answer) {

@@ -74,7 +74,7 @@ public final class ToolListFilter {
   public static final class UnreadableToolList extends Exception {
     private static final long serialVersionUID = 1L;
 
-    UnreadableToolList(String message) {
+    public UnreadableToolList(String message) {
       super(message, null, false, false);
     }
   }

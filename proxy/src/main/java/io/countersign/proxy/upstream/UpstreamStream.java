@@ -99,6 +99,20 @@ public final class UpstreamStream {
     });
   }
 
+  /**
+   * The proxy refuses the rest of what the upstream sends (it broke a rule of the route, e.g. an
+   * MCP tool list that cannot be read): the stream ends as {@code upstream_broke}, the connection
+   * is closed.
+   */
+  public void abort(String why) {
+    onLoop(() -> {
+      queue.forEach(ByteBuf::release);
+      queue.clear();
+      finish(StreamEnd.UPSTREAM_BROKE, why);
+      drain();
+    });
+  }
+
   /** How many body bytes came from the upstream so far. */
   public long bytes() {
     return bytes;

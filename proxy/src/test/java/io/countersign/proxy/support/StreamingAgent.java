@@ -23,6 +23,7 @@ public final class StreamingAgent implements AutoCloseable {
   private final ByteArrayOutputStream body = new ByteArrayOutputStream();
   private String head;
   private boolean chunked;
+  private long length = -1; // Content-Length, when the answer has one
   private boolean ended;
   private boolean cut;
 
@@ -55,7 +56,13 @@ public final class StreamingAgent implements AutoCloseable {
       h.write(b);
     }
     head = h.toString(StandardCharsets.ISO_8859_1);
-    chunked = head.toLowerCase(Locale.ROOT).contains("\r\ntransfer-encoding: chunked\r\n");
+    String lower = head.toLowerCase(Locale.ROOT);
+    chunked = lower.contains("\r\ntransfer-encoding: chunked\r\n");
+    int at = lower.indexOf("\r\ncontent-length:");
+    if (!chunked && at >= 0) {
+      length = Long.parseLong(lower.substring(at + 17, lower.indexOf("\r\n", at + 2)).strip());
+      ended = length == 0;
+    }
     return head;
   }
 
@@ -90,7 +97,7 @@ public final class StreamingAgent implements AutoCloseable {
     return body.toByteArray();
   }
 
-  /** Whether the body ended properly (last chunk; for HTTP/1.0, the close). */
+  /** Whether the body ended properly (last chunk, Content-Length reached; for HTTP/1.0, the close). */
   public boolean ended() {
     return ended;
   }
@@ -104,9 +111,11 @@ public final class StreamingAgent implements AutoCloseable {
     if (!chunked) {
       int b = readByte(deadline);
       if (b < 0) {
-        ended = true;
+        ended = length < 0; // delimited by the close; with a length, a close before it is a cut
+        cut = !ended;
       } else {
         body.write(b);
+        ended = body.size() == length;
       }
       return;
     }
