@@ -4,7 +4,7 @@
 # (bin/countersign run --config examples/countersign.yaml, ports, upstream and folders moved into a
 # temp dir). Two variants in one run, one after the other: `baseline` (engine opa with its managed
 # OPA child, the JVM's own defaults: what main shipped before issue 21) and `footprint` (the
-# example's engine and the launcher's memory settings, as shipped now). RSS is summed over the
+# example's engine, the launcher's memory settings and the AppCDS archive, as shipped now). RSS is summed over the
 # process group (the JVM and any managed OPA). Loopback only; a benchmark, not a test: it fails only
 # when the proxy does not start or the holds cannot be opened. ~2 minutes.
 #
@@ -21,7 +21,8 @@
 #
 # Knobs (environment):
 #   VARIANTS="baseline footprint"   which variants, in order
-#   BASELINE_ENGINE=opa BASELINE_MEMORY_OPTS=""   the baseline's engine and JVM memory flags
+#   BASELINE_ENGINE=opa BASELINE_MEMORY_OPTS=""   the baseline's engine and JVM memory flags (and no CDS)
+#   CDS=on                            off: the footprint variant starts without the AppCDS archive
 #   FOOTPRINT_ENGINE=                 override the example's engine for the footprint variant
 #   RATE=2000 DURATION=20s HOLDS=1000 IDLE_S=5 CONNECTIONS=16 (per generator)
 #   CONFIG=examples/countersign.yaml  the shipped config the run starts from
@@ -38,6 +39,7 @@ RATE="${RATE:-2000}"
 DURATION="${DURATION:-20s}"
 HOLDS="${HOLDS:-1000}"
 IDLE_S="${IDLE_S:-5}"
+CDS="${CDS:-on}" # on: the footprint variant starts with the AppCDS archive (scripts/build-cds.sh), as the image
 NMT="${NMT:-0}" # 1: native memory tracking on, its summary after the load in the report
 CONNECTIONS="${CONNECTIONS:-16}"
 UPSTREAM_PORT="${UPSTREAM_PORT:-19231}"
@@ -91,6 +93,11 @@ bash "$root/scripts/install-tools.sh" opa
 opa="$root/.tools/bin/opa"
 build_proxy_if_missing
 snapshot_proxy_at_head
+if [ "$CDS" = on ]; then
+  log "building the class-data-sharing archive in the snapshot (scripts/build-cds.sh), as the image does"
+  TARGET="$tmp/proxy-snapshot/proxy/target" OPA="$opa" bash "$root/scripts/build-cds.sh" 2>"$tmp/build-cds.log" \
+    || { cat "$tmp/build-cds.log" >&2; die "scripts/build-cds.sh failed"; }
+fi
 log "building the Go upstream, load generator and hold client"
 mkdir -p "$results" "$bench/.build"
 build_upstream
@@ -204,7 +211,7 @@ measure() {
   local nmt=""
   [ "$NMT" != 1 ] || nmt="-XX:NativeMemoryTracking=summary"
   if [ "$v" = baseline ]; then
-    COUNTERSIGN_MEMORY_OPTS="$BASELINE_MEMORY_OPTS" COUNTERSIGN_JAVA_OPTS="-Djava.io.tmpdir=$tmp/jtmp-$v $nmt ${COUNTERSIGN_JAVA_OPTS:-}" \
+    COUNTERSIGN_CDS=off COUNTERSIGN_MEMORY_OPTS="$BASELINE_MEMORY_OPTS" COUNTERSIGN_JAVA_OPTS="-Djava.io.tmpdir=$tmp/jtmp-$v $nmt ${COUNTERSIGN_JAVA_OPTS:-}" \
       setsid "$countersign" run --config "$tmp/$v.yaml" >"$tmp/$v.log" 2>&1 &
   else
     COUNTERSIGN_JAVA_OPTS="-Djava.io.tmpdir=$tmp/jtmp-$v $nmt ${COUNTERSIGN_JAVA_OPTS:-}" \
