@@ -13,7 +13,8 @@
 # there and newer than every class; the JVM itself refuses an archive made by another JVM or for
 # other jars, and then starts without it. Idempotent; ~10 s.
 #
-# Knobs: JAVA (java), OPA (.tools/bin/opa), TARGET (proxy/target), REGO (rego/).
+# Knobs: JAVA (java), OPA (.tools/bin/opa), TARGET (proxy/target: the folder with classes/ and lib/;
+# the archive goes to TARGET/cds), REGO (rego/).
 set -Eeuo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 JAVA="${JAVA:-java}"
@@ -35,8 +36,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The jar: a zip of the classes folder (java.util.zip through the JVM, so a JRE is enough).
-rm -f "$cds/countersign.jsa" "$cds/countersign-proxy.jar"
+# The jar: a zip of the classes folder, unless one is there that no class is newer than (the image
+# packs it in its JDK stage: a JRE cannot run Pack.java's source launcher).
+rm -f "$cds/countersign.jsa"
+jar="$cds/countersign-proxy.jar"
+if [ -f "$jar" ] && [ -z "$(find "$TARGET/classes" -newer "$jar" -print -quit)" ]; then
+  log "using $jar"
+else
+rm -f "$jar"
 cat >"$tmp/Pack.java" <<'JAVA'
 import java.io.*;
 import java.nio.file.*;
@@ -58,6 +65,7 @@ public class Pack {
 JAVA
 "$JAVA" "$tmp/Pack.java" "$TARGET/classes" "$cds/countersign-proxy.jar.tmp"
 mv "$cds/countersign-proxy.jar.tmp" "$cds/countersign-proxy.jar"
+fi
 
 ports=$(python3 -c 'import socket
 s=[socket.socket() for _ in range(2)]
