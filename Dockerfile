@@ -19,7 +19,8 @@ COPY pom.xml ./
 COPY policy/ policy/
 COPY ledger/ ledger/
 COPY proxy/ proxy/
-RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package
+RUN --mount=type=cache,target=/root/.m2 mvn -B -q -DskipTests package \
+ && mkdir -p proxy/target/cds && jar --create --file proxy/target/cds/countersign-proxy.jar -C proxy/target/classes .
 
 # ---- OPA, the pinned version, from the Go module proxy (as scripts/install-tools.sh does) ----
 FROM ${GO_IMAGE} AS opa
@@ -48,13 +49,32 @@ RUN groupadd --system --gid 10001 countersign \
  && chown 10001:10001 /var/lib/countersign/ledger
 COPY --from=build /src/proxy/target/classes /opt/countersign/classes
 COPY --from=build /src/proxy/target/lib /opt/countersign/lib
+COPY --from=build /src/proxy/target/cds/countersign-proxy.jar /opt/countersign/cds/countersign-proxy.jar
 COPY --from=opa /out/opa /usr/local/bin/opa
+# The class-data-sharing archive (docs/footprint.md), recorded by a training run of this image's own
+# JVM against the jar at its final path: the JVM refuses an archive made by another JVM or for other jars.
+COPY scripts/build-cds.sh /tmp/cds/build-cds.sh
+COPY rego/ /tmp/cds/rego/
+RUN TARGET=/opt/countersign OPA=/usr/local/bin/opa REGO=/tmp/cds/rego TMPDIR=/tmp bash /tmp/cds/build-cds.sh \
+ && rm -rf /tmp/cds
 # The launcher: bin/countersign for the image's layout (keep the JVM flags in step with it and with
 # chronicle.jvm.flags in pom.xml). -XX:-UsePerfData: no hsperfdata files, friendly to a read-only root.
+# The memory settings of `run` and the CDS archive: as bin/countersign (docs/footprint.md).
 COPY --chmod=0755 <<'LAUNCHER' /usr/local/bin/countersign
 #!/bin/sh
 # Runs the countersign command line (the image's layout of bin/countersign).
 set -eu
+memory_opts=""
+if [ "${1:-}" = run ]; then
+  memory_opts="${COUNTERSIGN_MEMORY_OPTS--XX:+UseSerialGC -Xms24m -Xmx96m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=64m -XX:TrimNativeHeapInterval=5000}"
+  [ -n "${COUNTERSIGN_MEMORY_OPTS+set}" ] || export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+fi
+cp="/opt/countersign/classes:/opt/countersign/lib/*"
+if [ "${COUNTERSIGN_CDS:-on}" != off ] && [ -f /opt/countersign/cds/countersign.jsa ]; then
+  cp="/opt/countersign/cds/countersign-proxy.jar:/opt/countersign/lib/*"
+  memory_opts="-XX:SharedArchiveFile=/opt/countersign/cds/countersign.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off $memory_opts"
+fi
+# shellcheck disable=SC2086 # the option lists are split on purpose
 exec java \
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
   --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED --add-exports=java.base/jdk.internal.util=ALL-UNNAMED \
@@ -62,8 +82,8 @@ exec java \
   --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \
   -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true \
   -XX:-UsePerfData -Djava.io.tmpdir=/tmp \
-  ${COUNTERSIGN_JAVA_OPTS:-} \
-  -cp "/opt/countersign/classes:/opt/countersign/lib/*" io.countersign.proxy.Main "$@"
+  $memory_opts ${COUNTERSIGN_JAVA_OPTS:-} \
+  -cp "$cp" io.countersign.proxy.Main "$@"
 LAUNCHER
 USER 10001:10001
 WORKDIR /var/lib/countersign

@@ -57,6 +57,10 @@ log() {
 }
 die() { log "FAIL: $*"; exit 1; }
 
+# The footprint scenario (issue 21) is its own script: one proxy at a time, memory and start time.
+if [ "$SCENARIOS" = footprint ]; then
+  exec bash "$(dirname "$0")/footprint.sh"
+fi
 for s in $SCENARIOS; do
   case "$s" in
     direct | nginx | nginx+opa | countersign-opa | countersign-wasm) ;;

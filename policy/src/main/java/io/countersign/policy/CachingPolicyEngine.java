@@ -161,6 +161,11 @@ public final class CachingPolicyEngine implements PolicyEngine {
   }
 
   @Override
+  public void prepareThread() {
+    engine.prepareThread();
+  }
+
+  @Override
   public String name() {
     return engine.name();
   }

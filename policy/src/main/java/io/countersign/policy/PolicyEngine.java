@@ -14,6 +14,13 @@ public interface PolicyEngine extends AutoCloseable {
   /** Judges one request. */
   CompletionStage<Decision> evaluate(PolicyInput input);
 
+  /**
+   * Readies the calling thread for {@link #evaluate}, so the first request on it does not pay for
+   * what the engine keeps per thread (the wasm engine's module instance). Optional: without it the
+   * first evaluation on a thread does the same work. Never throws.
+   */
+  default void prepareThread() {}
+
   /** A short name for logs and the ledger: {@code opa} or {@code wasm}. */
   String name();
 

@@ -34,6 +34,11 @@ public final class SwappablePolicyEngine implements PolicyEngine {
   }
 
   @Override
+  public void prepareThread() {
+    current.get().prepareThread();
+  }
+
+  @Override
   public String name() {
     return current.get().name();
   }

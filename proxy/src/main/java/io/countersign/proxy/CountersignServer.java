@@ -109,6 +109,8 @@ public final class CountersignServer implements AutoCloseable {
       Transport transport = Transport.detect();
       group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
       closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+      // each loop readies its policy instance while the rest starts, not on its first request
+      group.forEach(loop -> loop.execute(policy::prepareThread));
       ProxyConfig.Upstream u = config.upstream();
       ProxyConfig.Streaming streaming = u.streaming();
       UpstreamClient upstream = new UpstreamClient(transport, u.connectTimeout(),

@@ -46,48 +46,110 @@ public final class PolicyLoader {
    * @throws PolicyLoadException naming the file and line when the policy does not compile
    */
   public LoadedPolicy load(Path dir) {
-    if (config.opaUrl() == null || config.engine() == ProxyConfig.Engine.WASM) {
+    if (config.engine() == ProxyConfig.Engine.WASM) {
+      return loadWasm(dir);
+    }
+    if (config.opaUrl() == null) {
       check(dir);
     }
     String revision = PolicyRevision.ofDirectory(dir);
     ManagedOpa opa = null;
     PolicyEngine engine;
     try {
-      if (config.engine() == ProxyConfig.Engine.OPA) {
-        String url = config.opaUrl();
-        if (url == null) {
-          opa = ManagedOpa.start(config.opaBinary(), dir);
-          url = opa.url();
-        }
-        engine = new OpaServerEngine(url, revision, config.timeout(), 8, 4096);
-      } else {
-        Path work = Files.createTempDirectory("countersign-wasm");
-        try {
-          engine = WasmEngine.fromDirectory(config.opaBinary(), dir, work);
-        } finally {
-          deleteTree(work); // the bundle is in memory now
-        }
+      String url = config.opaUrl();
+      if (url == null) {
+        opa = ManagedOpa.start(config.opaBinary(), dir);
+        url = opa.url();
       }
-    } catch (IOException | RuntimeException e) {
+      engine = new OpaServerEngine(url, revision, config.timeout(), 8, 4096);
+    } catch (RuntimeException e) {
       if (opa != null) {
         opa.close();
       }
       throw new PolicyLoadException("cannot load the policy in " + dir + ": " + e.getMessage(), e);
     }
+    return cached(engine, opa, revision);
+  }
+
+  /**
+   * The wasm build, with {@code opa check --strict} running beside it (two processes at once,
+   * not one after the other: this is on the start path). The check's verdict still comes first:
+   * when it fails, its message is the error, whatever the build did.
+   */
+  private LoadedPolicy loadWasm(Path dir) {
+    PolicyEngine engine = null;
+    RuntimeException buildFailure = null;
+    Runnable awaitCheck = startCheck(dir);
+    String revision = PolicyRevision.ofDirectory(dir);
+    try {
+      Path work = Files.createTempDirectory("countersign-wasm");
+      try {
+        engine = WasmEngine.fromDirectory(config.opaBinary(), dir, work);
+      } finally {
+        deleteTree(work); // the bundle is in memory now
+      }
+    } catch (IOException | RuntimeException e) {
+      buildFailure = new PolicyLoadException("cannot load the policy in " + dir + ": " + e.getMessage(), e);
+    }
+    try {
+      awaitCheck.run();
+    } catch (RuntimeException e) {
+      closeQuietly(engine);
+      throw e;
+    }
+    if (buildFailure != null) {
+      throw buildFailure;
+    }
+    return cached(engine, null, revision);
+  }
+
+  private LoadedPolicy cached(PolicyEngine engine, ManagedOpa opa, String revision) {
     if (config.cacheMaxEntries() > 0) {
       engine = new CachingPolicyEngine(engine, config.cacheMaxEntries(), config.cacheTtl());
     }
     return new LoadedPolicy(engine, opa, revision, clock.instant());
   }
 
+  private static void closeQuietly(PolicyEngine engine) {
+    if (engine != null) {
+      try {
+        engine.close();
+      } catch (Exception ignored) {
+        // refused anyway; the check's message is what the operator needs
+      }
+    }
+  }
+
   /** Runs {@code opa check --strict} on {@code dir}; its message names the file and line. */
   private void check(Path dir) {
-    Path out = null;
+    startCheck(dir).run();
+  }
+
+  /**
+   * Starts {@code opa check --strict} on {@code dir}; the returned task waits for it and throws
+   * {@link PolicyLoadException} with OPA's message (file and line) when the policy is refused.
+   */
+  private Runnable startCheck(Path dir) {
+    Path out;
+    Process p;
     try {
       out = Files.createTempFile("countersign-opa-check", ".txt");
-      Process p = new ProcessBuilder(List.of(config.opaBinary().toString(), "check", "--strict",
+    } catch (IOException e) {
+      throw new PolicyLoadException("cannot run opa check on " + dir + ": " + e.getMessage(), e);
+    }
+    try {
+      p = new ProcessBuilder(List.of(config.opaBinary().toString(), "check", "--strict",
               dir.toString()))
           .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    } catch (IOException e) {
+      deleteQuietly(out);
+      throw new PolicyLoadException("cannot run opa check on " + dir + ": " + e.getMessage(), e);
+    }
+    return () -> awaitCheck(p, out, dir);
+  }
+
+  private static void awaitCheck(Process p, Path out, Path dir) {
+    try {
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new PolicyLoadException("opa check did not finish within 60 s on " + dir, null);
@@ -102,13 +164,15 @@ public final class PolicyLoader {
       Thread.currentThread().interrupt();
       throw new PolicyLoadException("interrupted while checking " + dir, e);
     } finally {
-      if (out != null) {
-        try {
-          Files.deleteIfExists(out);
-        } catch (IOException ignored) {
-          // a temp file; the OS cleans it
-        }
-      }
+      deleteQuietly(out);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException ignored) {
+      // a temp file; the OS cleans it
     }
   }
 
