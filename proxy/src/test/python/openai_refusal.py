@@ -4,6 +4,7 @@ Usage: openai_refusal.py BASE_URL SCENARIO   (run by SdkRefusalsIT with .tools/v
   chat      client.chat.completions.create(...): a call the policy denies
   discount  a PATCH of a deal's discount above the limit: held, then denied by an approver
   override  a call carrying X-HTTP-Method-Override: refused as bad input before the policy
+  timeout   client.models.retrieve(...) of an upstream that does not answer: 504 from the proxy
 """
 import json
 import sys
@@ -23,6 +24,8 @@ def main():
             client.patch("/deals/42", body={"discount_pct": 40}, cast_to=object)
         elif scenario == "override":
             client.chat.completions.create(**chat, extra_headers={"X-HTTP-Method-Override": "DELETE"})
+        elif scenario == "timeout":
+            client.models.retrieve("slow")
         else:
             raise SystemExit("unknown scenario " + scenario)
     except openai.APIStatusError as e:

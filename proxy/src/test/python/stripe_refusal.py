@@ -3,6 +3,7 @@
 Usage: stripe_refusal.py BASE_URL SCENARIO   (run by SdkRefusalsIT with .tools/venv/bin/python)
   delete   client.v1.customers.delete(...): a call the policy denies
   refund   client.v1.refunds.create(...): a large refund, held, then denied by an approver
+  timeout  client.v1.customers.retrieve(...) of an upstream that does not answer: 504 from the proxy
 """
 import json
 import sys
@@ -19,6 +20,8 @@ def main():
             client.v1.customers.delete("cus_1")
         elif scenario == "refund":
             client.v1.refunds.create(params={"charge": "ch_1", "amount": 5000})
+        elif scenario == "timeout":
+            client.v1.customers.retrieve("slow")
         else:
             raise SystemExit("unknown scenario " + scenario)
     except stripe.StripeError as e:

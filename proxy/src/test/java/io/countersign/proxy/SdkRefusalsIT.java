@@ -48,7 +48,7 @@ class SdkRefusalsIT {
     scripts = Path.of(System.getProperty("countersign.python.scripts", "src/test/python"));
     upstream = new LoopbackUpstream();
     ProxyConfig base = ProxyFixture.config(Engine.WASM, null, upstream.url(), tmp.resolve("ledger"),
-        ProxyFixture.upstreamSettings(Duration.ofSeconds(5)), ProxyFixture.limits());
+        ProxyFixture.upstreamSettings(Duration.ofSeconds(1)), ProxyFixture.limits());
     List<ProxyConfig.RouteConfig> routes = List.of(
         dialect(base.routes().get(0), ErrorFormat.OPENAI),
         dialect(base.routes().get(1), ErrorFormat.STRIPE),
@@ -177,6 +177,24 @@ class SdkRefusalsIT {
     assertTrue(message.contains("ticket " + ticket), message);
     assertEquals("approval_denied", r.path("error").path("code").asText());
     assertEquals(ticket, r.path("error").path("countersign").path("ticket").asText());
+  }
+
+  @Test
+  void bothClientsReadAnUpstreamTimeoutAsTheirServerError() throws Exception {
+    JsonNode o = result(sdk("openai_refusal.py", agentUrl("/crm/v3"), "timeout"));
+    assertEquals("InternalServerError", o.path("exception").asText(), o.toString());
+    assertEquals(504, o.path("status").asInt());
+    assertEquals("upstream_timeout", o.path("code").asText());
+    assertEquals("server_error", o.path("type").asText());
+    assertTrue(o.path("message").asText().startsWith("Error code: 504 - the upstream did not answer"
+        + " within 1000 ms [exchange "), o.toString());
+    JsonNode s = result(sdk("stripe_refusal.py", agentUrl("/billing"), "timeout"));
+    assertEquals("APIError", s.path("exception").asText(), s.toString());
+    assertEquals(504, s.path("status").asInt());
+    assertEquals("upstream_timeout", s.path("error").path("code").asText());
+    assertEquals("api_error", s.path("error").path("type").asText());
+    assertTrue(s.path("message").asText().startsWith("the upstream did not answer within 1000 ms"),
+        s.toString());
   }
 
   @Test
