@@ -2,7 +2,9 @@
 # Installs the pinned tools the project needs into .tools/bin (idempotent; fast when present).
 #   OPA  : built from the Go module proxy (go install), pinned below.
 #   Helm : built from the Go module proxy (go install), pinned below.
-# Usage: scripts/install-tools.sh [opa] [wrk] [helm]   (no argument = opa)
+#   python: a venv in .tools/venv with the exact pins of scripts/python-requirements.txt (the
+#           official client SDKs the integration tests drive through the proxy).
+# Usage: scripts/install-tools.sh [opa] [wrk] [helm] [python]   (no argument = opa)
 set -euo pipefail
 OPA_VERSION="v1.22.2"
 HELM_VERSION="v3.22.0"
@@ -72,12 +74,27 @@ install_wrk() {
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
 
+install_python() {
+  local venv="$root/.tools/venv" req="$root/scripts/python-requirements.txt"
+  local stamp="$venv/.requirements.sha256" want
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  # the stamp is written only after a complete install, so a half-done one is redone
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "installing the Python test clients into $venv (pip, pinned in $req)" >&2
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2
+  echo "$want" > "$stamp"
+}
+
 [ $# -eq 0 ] && set -- opa
 for tool in "$@"; do
   case "$tool" in
     opa) install_opa ;;
     wrk) install_wrk ;;
     helm) install_helm ;;
-    *) echo "unknown tool: $tool (known: opa, wrk, helm)" >&2; exit 2 ;;
+    python) install_python ;;
+    *) echo "unknown tool: $tool (known: opa, wrk, helm, python)" >&2; exit 2 ;;
   esac
 done

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: the Rego checks (opa fmt, check --strict, test with coverage), the Helm chart's
 # lint and render tests, and the Java build with unit and integration tests (real OPA, real
-# Chronicle Queue, loopback sockets). Installs what is missing first (pinned OPA and Helm into
-# .tools/bin).
+# Chronicle Queue, loopback sockets, the official client SDKs from the Python venv). Installs what
+# is missing first (pinned OPA and Helm into .tools/bin, the SDKs into .tools/venv).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bash scripts/install-tools.sh opa
+bash scripts/install-tools.sh opa python
 opa=.tools/bin/opa
 
 echo "== rego: opa fmt / check --strict / test ==" >&2

@@ -684,12 +684,24 @@ func TestProxyConfigUsesOnlyKeysTheProxyKnows(t *testing.T) {
 			}
 			for _, r := range cfg["routes"].([]any) {
 				for k := range r.(map[string]any) {
-					if !contains([]string{"name", "prefix", "upstream", "credential", "kind"}, k) {
+					if !contains([]string{"name", "prefix", "upstream", "credential", "kind", "errors"}, k) {
 						t.Errorf("routes[].%s is not a route key", k)
 					}
 				}
 			}
 		})
+	}
+}
+
+func TestARoutesErrorDialectReachesTheProxyConfigOnlyWhenSet(t *testing.T) {
+	routes := render(t, chartDir, valuesFile("embedded-pvc-redirect.yaml")...).proxyConfig(t)["routes"].([]any)
+	got := []string{}
+	for _, r := range routes {
+		e, _ := r.(map[string]any)["errors"].(string)
+		got = append(got, e)
+	}
+	if strings.Join(got, ",") != ",stripe," {
+		t.Errorf("routes[].errors: got %q, want only billing's stripe", got)
 	}
 }
 

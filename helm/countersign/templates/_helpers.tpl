@@ -114,6 +114,7 @@ countersign.io/sidecar: {{ include "countersign.fullname" . }}
 {{- range $v.routes }}
 {{- $r := dict "name" .name "prefix" .prefix "upstream" .upstream }}
 {{- if hasKey . "kind" }}{{ $_ := set $r "kind" .kind }}{{ end }}
+{{- if .errors }}{{ $_ := set $r "errors" .errors }}{{ end }}
 {{- with .credential }}
 {{- $c := dict }}
 {{- if hasKey . "header" }}{{ $_ := set $c "header" .header }}{{ end }}

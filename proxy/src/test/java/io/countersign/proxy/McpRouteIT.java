@@ -119,8 +119,13 @@ class McpRouteIT {
     AtomicReference<HttpResponse<String>> r = new AtomicReference<>();
     List<JsonRpcUpstream.Received> got = during(() -> r.set(proxy.send("POST", "/mcp", body,
         "Mcp-Session-Id", SESSION, "MCP-Protocol-Version", "2025-06-18")));
-    assertEquals(403, r.get().statusCode(), r.get().body());
-    assertTrue(r.get().body().contains("agents may not delete customers"), r.get().body());
+    // an MCP route's refusals are JSON-RPC errors: a request gets 200 and its own id back
+    assertEquals(200, r.get().statusCode(), r.get().body());
+    JsonNode refusal = ProxyFixture.json(r.get().body());
+    assertEquals("d-1", refusal.path("id").asText(), r.get().body());
+    assertEquals(403, refusal.path("error").path("data").path("http_status").asInt(), r.get().body());
+    assertTrue(refusal.path("error").path("message").asText().contains("agents may not delete customers"),
+        r.get().body());
     assertEquals(List.of(), got, "a denied call is not forwarded");
     List<JsonNode> events = proxy.awaitLedger(id(r.get()), 2);
     JsonNode mcp = events.get(0).path("body").path("mcp");
@@ -200,7 +205,10 @@ class McpRouteIT {
       List<JsonRpcUpstream.Received> got = during(() -> r.set(proxy.send("POST", "/mcp",
           b.body(), "MCP-Protocol-Version", b.version())));
       assertEquals(400, r.get().statusCode(), r.get().body());
-      JsonNode error = ProxyFixture.json(r.get().body());
+      // bad input on an MCP route: the HTTP status and a JSON-RPC error without an id
+      JsonNode refusal = ProxyFixture.json(r.get().body());
+      assertTrue(refusal.path("id").isNull(), r.get().body());
+      JsonNode error = refusal.path("error").path("data");
       assertEquals(b.code(), error.path("error").asText(), r.get().body());
       assertEquals(List.of(), got);
       JsonNode rejected = proxy.awaitLedger(error.path("exchange_id").asText(), 1).get(0);

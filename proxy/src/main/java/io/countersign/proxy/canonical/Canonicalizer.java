@@ -110,6 +110,18 @@ public final class Canonicalizer {
       throw new RequestRejectedException(
           404, "no_route", "no route is configured for " + path + "; routes: " + prefixes());
     }
+    try {
+      return onRoute(request, method, path, query, match);
+    } catch (RequestRejectedException e) {
+      throw e.on(match.route()); // written in the route's error dialect
+    }
+  }
+
+  /** The rest of {@link #canonicalize}, once the route is known. */
+  private CanonicalRequest onRoute(FullHttpRequest request, String method, String path,
+      QueryCanonicalizer.CanonicalQuery query, RouteTable.Match match)
+      throws RequestRejectedException {
+    HttpHeaders in = request.headers();
     RequestRules rules = match.route().rules();
     PathCanonicalizer.checkRouteRules(path, rules);
     List<String> stripped = new ArrayList<>(0);

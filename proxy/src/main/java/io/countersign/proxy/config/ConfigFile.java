@@ -143,9 +143,11 @@ record ConfigFile(
    * @param canonicalization how strictly the route reads requests, or null (strict)
    * @param kind what the upstream speaks: {@code http} or {@code mcp} (the schema's default fills
    *     in {@code http})
+   * @param errors the dialect the route's API writes its errors in, or null (the kind's default)
    */
   record Route(String name, String prefix, String upstream, Credential credential,
-      Canonicalization canonicalization, String kind) {}
+      Canonicalization canonicalization, String kind,
+      String errors) {}
 
   /**
    * {@code routes[].canonicalization}.

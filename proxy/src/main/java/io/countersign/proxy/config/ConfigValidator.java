@@ -158,7 +158,8 @@ final class ConfigValidator {
       }
       upstreamUrl(r.upstream(), i);
       out.add(new RouteConfig(r.name(), prefix, r.upstream(), credential(r.credential(), i),
-          rules(r.canonicalization()), RouteKind.fromConfig(r.kind())));
+          rules(r.canonicalization()), RouteKind.fromConfig(r.kind()),
+          ErrorFormat.of(r.errors())));
     }
     return out;
   }

@@ -219,19 +219,33 @@ public record ProxyConfig(
    * @param credential the credential injected into every forwarded request, or null
    * @param rules how strictly requests are read ({@code canonicalization:}); never null
    * @param kind what the upstream speaks ({@code kind:}); never null
+   * @param errors the dialect the proxy's refusals are written in ({@code errors:}); never null
    */
   public record RouteConfig(String name, String prefix, String upstream, Credential credential,
-      io.countersign.proxy.config.RequestRules rules, RouteKind kind) {
+      io.countersign.proxy.config.RequestRules rules, RouteKind kind, ErrorFormat errors) {
 
-    /** Fills in {@link RouteKind#HTTP} when no kind is given. */
+    /** Fills in {@link RouteKind#HTTP} when no kind is given, and that kind's error dialect. */
     public RouteConfig {
       kind = kind == null ? RouteKind.HTTP : kind;
+      errors = errors == null ? ErrorFormat.defaultFor(kind) : errors;
+    }
+
+    /** A route of {@code kind} with {@code rules}, in that kind's error dialect. */
+    public RouteConfig(String name, String prefix, String upstream, Credential credential,
+        io.countersign.proxy.config.RequestRules rules, RouteKind kind) {
+      this(name, prefix, upstream, credential, rules, kind, null);
+    }
+
+    /** A plain HTTP route with {@code rules} whose refusals are in {@code errors}. */
+    public RouteConfig(String name, String prefix, String upstream, Credential credential,
+        io.countersign.proxy.config.RequestRules rules, ErrorFormat errors) {
+      this(name, prefix, upstream, credential, rules, RouteKind.HTTP, errors);
     }
 
     /** A plain HTTP route with {@code rules}. */
     public RouteConfig(String name, String prefix, String upstream, Credential credential,
         io.countersign.proxy.config.RequestRules rules) {
-      this(name, prefix, upstream, credential, rules, RouteKind.HTTP);
+      this(name, prefix, upstream, credential, rules, RouteKind.HTTP, null);
     }
 
     /** A plain HTTP route with the strict default rules. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.countersign.policy.Decision;
 import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.route.Route;
 import io.countersign.proxy.upstream.ResponseHeaders;
@@ -18,9 +17,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Set;
 
 /**
- * The answers the proxy gives: JSON errors ({@code {"error": code, "message": ..., "exchange_id":
- * ...}} and, for policy outcomes, the risk, rule and reasons; documented in {@code docs/errors.md}),
- * the 202 ticket of an async hold, and the upstream's answer as the agent gets it.
+ * The answers the proxy gives: errors (in the route's {@link ErrorDialect}, RFC 9457 problem
+ * details by default, carrying {@code error}, {@code message}, {@code exchange_id} and, for
+ * policy outcomes, the risk, rule and reasons; documented in {@code docs/errors.md}), the 202
+ * ticket of an async hold, and the upstream's answer as the agent gets it.
  */
 public final class Answers {
   /** The header naming the exchange (the key of its ledger events) on every answer. */
@@ -33,27 +33,13 @@ public final class Answers {
 
   private Answers() {}
 
-  /** An error that no policy decided (bad input, no route, upstream down ...). */
+  /**
+   * An error that no policy decided (bad input, no route, upstream down ...), as RFC 9457 problem
+   * details: what refusals before any route is known get. A route's refusals go through its
+   * {@link ErrorDialect}.
+   */
   public static Answer error(int status, String code, String message, String exchangeId) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("error", code);
-    body.put("message", message);
-    body.put("exchange_id", exchangeId);
-    return withId(json(status, body), exchangeId);
-  }
-
-  /** A policy outcome that was not forwarded: a deny, or a hold that ended without approval. */
-  static Answer refused(int status, String code, String message, String exchangeId, Decision d) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("error", code);
-    body.put("message", message);
-    body.put("exchange_id", exchangeId);
-    body.put("risk", d.risk().wireName());
-    body.put("action", d.action().wireName());
-    body.put("rule", d.rule());
-    d.reasons().forEach(body.putArray("reasons")::add);
-    body.put("policy_revision", d.revision());
-    return withId(json(status, body), exchangeId);
+    return ErrorDialect.PROBLEM.write(Refusal.error(status, code, message, exchangeId));
   }
 
   /** 202 Accepted for an async hold: the ticket to poll (RFC 7240 respond-async). */
@@ -131,6 +117,15 @@ public final class Answers {
 
   /** Any JSON answer: the body with its Content-Type and Content-Length. */
   public static Answer json(int status, JsonNode body) {
+    return json(status, body, "application/json");
+  }
+
+  /** A JSON answer of media type {@code mediaType} naming exchange {@code exchangeId} (or none). */
+  static Answer json(int status, JsonNode body, String mediaType, String exchangeId) {
+    return withId(json(status, body, mediaType), exchangeId);
+  }
+
+  private static Answer json(int status, JsonNode body, String mediaType) {
     byte[] bytes;
     try {
       bytes = JSON.writeValueAsBytes(body);
@@ -138,7 +133,7 @@ public final class Answers {
       throw new IllegalStateException(e);
     }
     HttpHeaders headers = new DefaultHttpHeaders();
-    headers.set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+    headers.set(HttpHeaderNames.CONTENT_TYPE, mediaType);
     headers.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     return new Answer(HttpResponseStatus.valueOf(status), headers, Unpooled.wrappedBuffer(bytes));
   }

@@ -15,6 +15,7 @@ import io.countersign.proxy.approval.PendingApproval;
 import io.countersign.proxy.approval.TicketResult;
 import io.countersign.proxy.canonical.CallerIdentity;
 import io.countersign.proxy.canonical.CanonicalRequest;
+import io.countersign.proxy.route.Route;
 import io.countersign.proxy.upstream.UpstreamException;
 import io.countersign.proxy.upstream.UpstreamResponse;
 import io.netty.buffer.ByteBufUtil;
@@ -71,11 +72,14 @@ public final class ExchangeFlow {
   private static final class Run implements ExchangeCall {
     final Exchange x;
     final CompletableFuture<Answer> answer = new CompletableFuture<>();
+    /** How this exchange's refusals are written: its route's dialect, bound to the request. */
+    final ErrorDialect errors;
     private final ExchangeFlow flow;
 
     Run(ExchangeFlow flow, Exchange x) {
       this.flow = flow;
       this.x = x;
+      this.errors = ErrorDialect.forRequest(x.request());
     }
 
     @Override
@@ -127,9 +131,19 @@ public final class ExchangeFlow {
    */
   public CompletionStage<Answer> reject(int status, String code, String message, String method,
       String target, String remote) {
+    return reject(status, code, message, null, method, target, remote);
+  }
+
+  /**
+   * {@link #reject(int, String, String, String, String, String)} of a request that matched
+   * {@code route} (or null): the answer is in the route's error dialect.
+   */
+  public CompletionStage<Answer> reject(int status, String code, String message, Route route,
+      String method, String target, String remote) {
     String id = ids.next();
     s.metrics().rejected(code);
-    Answer answer = Answers.error(status, code, message, id);
+    ErrorDialect dialect = route == null ? ErrorDialect.PROBLEM : ErrorDialect.of(route.errors(), null);
+    Answer answer = dialect.write(Refusal.error(status, code, message, id));
     return append(s.records().rejected(id, status, code, message, method, target, remote,
         s.clock().instant())).handle((i, err) -> answer);
   }
@@ -165,9 +179,9 @@ public final class ExchangeFlow {
         x.moveTo(ExchangeState.FAILED);
         LOG.error("exchange {}: intent not recorded, failing closed: {}", x.id(), unwrap(e).toString());
         // the intent is not on record, so neither is an outcome written for it
-        end(r, "ledger_unavailable", Answers.error(503, "ledger_unavailable",
+        end(r, "ledger_unavailable", r.errors.write(Refusal.error(503, "ledger_unavailable",
             "the ledger cannot record this request, so it is not forwarded: " + unwrap(e).getMessage(),
-            x.id()), null);
+            x.id())), null);
       }
     }));
   }
@@ -482,16 +496,17 @@ public final class ExchangeFlow {
   /** Ends with a refusal the policy (or a hold) explains; nothing was forwarded. */
   private void refuse(Run r, String outcome, int status, String code, String message) {
     Exchange x = r.x;
-    end(r, outcome, Answers.refused(status, code, message, x.id(), x.decision()),
-        s.records().answered(x, outcome, status, now(), s.clock().instant()));
+    String ticket = x.hold() == null ? null : x.hold().id();
+    Answer answer = r.errors.write(new Refusal(status, code, message, x.id(), x.decision(), ticket));
+    end(r, outcome, answer, s.records().answered(x, outcome, answer.code(), now(), s.clock().instant()));
   }
 
   /** Ends without a usable answer (upstream down, timeout, a write that could not be recorded). */
   private void fail(Run r, UpstreamException e) {
     Exchange x = r.x;
-    end(r, "failed", Answers.error(e.status(), e.code(), e.getMessage(), x.id()),
-        s.records().failed(x, e.status(), e.code(), e.getMessage(), e.requestSent(), now(),
-            s.clock().instant()));
+    Answer answer = r.errors.write(Refusal.error(e.status(), e.code(), e.getMessage(), x.id()));
+    end(r, "failed", answer, s.records().failed(x, answer.code(), e.code(), e.getMessage(),
+        e.requestSent(), now(), s.clock().instant()));
   }
 
   /**

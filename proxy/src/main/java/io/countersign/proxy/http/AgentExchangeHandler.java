@@ -191,7 +191,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     try {
       canonical = services.canonicalizer().canonicalize(request);
     } catch (RequestRejectedException e) {
-      reject(e.status(), e.code(), e.getMessage(), method, request.uri(), !keepAlive);
+      reject(e, method, request.uri(), !keepAlive);
       return;
     }
     ExchangeCall call = services.flow().start(canonical, ctx.channel().eventLoop());
@@ -205,6 +205,13 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     SocketAddress remote = ctx.channel().remoteAddress();
     answerWith(services.flow().reject(status, code, message, method, target,
         remote == null ? null : remote.toString()), !close);
+  }
+
+  /** Refuses what canonicalization refused, in the route's error dialect once it is known. */
+  private void reject(RequestRejectedException e, String method, String target, boolean close) {
+    SocketAddress remote = ctx.channel().remoteAddress();
+    answerWith(services.flow().reject(e.status(), e.code(), e.getMessage(), e.route(), method,
+        target, remote == null ? null : remote.toString()), !close);
   }
 
   private void answerWith(CompletionStage<Answer> answer, boolean keepAlive) {

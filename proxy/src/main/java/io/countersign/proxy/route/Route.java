@@ -1,5 +1,6 @@
 package io.countersign.proxy.route;
 
+import io.countersign.proxy.config.ErrorFormat;
 import io.countersign.proxy.config.RequestRules;
 import io.countersign.proxy.config.RouteKind;
 import java.net.URI;
@@ -14,6 +15,7 @@ import java.net.URI;
  * @param credential the credential injected into forwarded requests, or null
  * @param rules how strictly the route reads requests (never null)
  * @param kind what the upstream speaks (never null)
+ * @param errors the dialect the proxy's refusals on this route are written in (never null)
  */
 public record Route(
     String name,
@@ -21,12 +23,20 @@ public record Route(
     UpstreamTarget upstream,
     InjectedCredential credential,
     RequestRules rules,
-    RouteKind kind) {
+    RouteKind kind,
+    ErrorFormat errors) {
 
-  /** Validates that {@code rules} and {@code kind} are set. */
+  /** Validates that {@code rules}, {@code kind} and {@code errors} are set. */
   public Route {
     java.util.Objects.requireNonNull(rules, "rules");
     java.util.Objects.requireNonNull(kind, "kind");
+    java.util.Objects.requireNonNull(errors, "errors");
+  }
+
+  /** A route of {@code kind} in that kind's error dialect. */
+  public Route(String name, String prefix, UpstreamTarget upstream, InjectedCredential credential,
+      RequestRules rules, RouteKind kind) {
+    this(name, prefix, upstream, credential, rules, kind, ErrorFormat.defaultFor(kind));
   }
 
   /** A plain HTTP route with {@code rules}. */

@@ -36,7 +36,8 @@ public final class RouteTable {
               Route.UpstreamTarget.parse(c.upstream()),
               resolve(c.name(), c.credential(), env),
               c.rules(),
-              c.kind()));
+              c.kind(),
+              c.errors()));
     }
     return new RouteTable(routes);
   }

@@ -357,7 +357,25 @@ class ConfigLoaderTest {
             "routes[0].canonicalization.opaque_bodies is not true or false", "true or false"),
         route("an unknown route kind",
             "  - name: tools\n    prefix: /mcp\n    upstream: http://h\n    kind: grpc\n",
-            "routes[0].kind is 'grpc'", "http or mcp"));
+            "routes[0].kind is 'grpc'", "http or mcp"),
+        route("an error dialect the proxy does not write",
+            "  - name: crm\n    prefix: /crm\n    upstream: http://h\n    errors: graphql\n",
+            "routes[0].errors is 'graphql'", "problem, openai, stripe or jsonrpc"));
+  }
+
+  @Test
+  void aRoutesErrorDialectIsReadAndDefaultsToProblemDetailsOrJsonRpcForMcp() throws IOException {
+    ProxyConfig c = ConfigLoader.load(write("countersign.yaml", "agent_id: a\nroutes:\n"
+        + "  - name: crm\n    prefix: /crm\n    upstream: http://h\n"
+        + "  - name: tools\n    prefix: /tools\n    upstream: http://h\n    kind: mcp\n"
+        + "  - name: tools2\n    prefix: /tools2\n    upstream: http://h\n    kind: mcp\n"
+        + "    errors: problem\n"
+        + "  - name: llm\n    prefix: /llm\n    upstream: http://h\n    errors: openai\n"
+        + "  - name: pay\n    prefix: /pay\n    upstream: http://h\n    errors: stripe\n"
+        + "  - name: mcp\n    prefix: /mcp\n    upstream: http://h\n    errors: jsonrpc\n"));
+    assertEquals(List.of(ErrorFormat.PROBLEM, ErrorFormat.JSONRPC, ErrorFormat.PROBLEM,
+        ErrorFormat.OPENAI, ErrorFormat.STRIPE, ErrorFormat.JSONRPC),
+        c.routes().stream().map(ProxyConfig.RouteConfig::errors).toList());
   }
 
   @Test
