@@ -171,13 +171,27 @@ type Event struct {
 	at         time.Time
 }
 
-// Ledger collects the events of a `ledger tail --follow` process by exchange id.
+// Ledger collects the events of a `ledger tail --follow` process by exchange id, and indexes
+// every exchange.decided by the traceparent it records, so an upstream arrival can be matched to
+// the exchange that produced it (Trace) even when no case read that exchange's answer.
 type Ledger struct {
 	mu     sync.Mutex
 	events map[string][]*Event
+	traces map[string][]*Traced // traceparent -> the exchanges that recorded it
+	byID   map[string]*Traced   // exchange id -> its trace entry, until its last event
 	notify chan struct{}
 	lines  int64
 	err    error
+}
+
+// Traced is what the ledger says of one exchange, found by its traceparent.
+type Traced struct {
+	ID       string
+	Decided  json.RawMessage // the exchange.decided body
+	Terminal string          // the type of its last event so far ("" while in flight)
+	Outcome  string          // exchange.completed/failed outcome
+	Claimed  bool            // a case (or the stray resolution) took an upstream arrival for it
+	at       time.Time
 }
 
 func followLedger(bin, dir string) (*Ledger, *exec.Cmd, error) {
@@ -192,7 +206,8 @@ func followLedger(bin, dir string) (*Ledger, *exec.Cmd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
-	l := &Ledger{events: map[string][]*Event{}, notify: make(chan struct{})}
+	l := &Ledger{events: map[string][]*Event{}, traces: map[string][]*Traced{}, byID: map[string]*Traced{},
+		notify: make(chan struct{})}
 	go func() {
 		br := bufio.NewReaderSize(out, 1<<20)
 		for {
@@ -218,10 +233,44 @@ func followLedger(bin, dir string) (*Ledger, *exec.Cmd, error) {
 	return l, cmd, nil
 }
 
+// tracedHead is the part of an exchange.decided body the trace index reads.
+type tracedHead struct {
+	Request struct {
+		Headers map[string]string `json:"headers"`
+	} `json:"request"`
+}
+
+type outcomeOnly struct {
+	Outcome string `json:"outcome"`
+}
+
 func (l *Ledger) add(e *Event) {
+	var tp string
+	if e.Type == "exchange.decided" {
+		var h tracedHead
+		if json.Unmarshal(e.Body, &h) == nil {
+			tp = h.Request.Headers["traceparent"]
+		}
+	}
+	var oc outcomeOnly
+	if e.Type == "exchange.completed" || e.Type == "exchange.failed" {
+		_ = json.Unmarshal(e.Body, &oc)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines++
+	if tp != "" {
+		t := &Traced{ID: e.ExchangeID, Decided: e.Body, at: e.at}
+		l.traces[tp] = append(l.traces[tp], t)
+		l.byID[e.ExchangeID] = t
+	} else if t, ok := l.byID[e.ExchangeID]; ok {
+		t.at = e.at
+		switch e.Type {
+		case "exchange.completed", "exchange.failed", "exchange.rejected":
+			t.Terminal, t.Outcome = e.Type, oc.Outcome
+			delete(l.byID, e.ExchangeID)
+		}
+	}
 	l.events[e.ExchangeID] = append(l.events[e.ExchangeID], e)
 	close(l.notify)
 	l.notify = make(chan struct{})
@@ -265,14 +314,53 @@ func (l *Ledger) Wait(id string, deadline time.Time, done func([]*Event) bool) (
 	}
 }
 
-// Prune forgets events older than age (exchanges no answer named, e.g. a closed connection).
-func (l *Ledger) Prune(age time.Duration) {
+// Prune forgets events older than age (exchanges no answer named, e.g. a closed connection),
+// and trace entries older than traceAge.
+func (l *Ledger) Prune(age, traceAge time.Duration) {
 	cut := time.Now().Add(-age)
+	tcut := time.Now().Add(-traceAge)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for id, evs := range l.events {
 		if evs[len(evs)-1].at.Before(cut) {
 			delete(l.events, id)
+		}
+	}
+	for tp, ts := range l.traces {
+		keep := ts[:0]
+		for _, t := range ts {
+			if t.at.After(tcut) {
+				keep = append(keep, t)
+			} else if l.byID[t.ID] == t {
+				delete(l.byID, t.ID)
+			}
+		}
+		if len(keep) == 0 {
+			delete(l.traces, tp)
+		} else {
+			l.traces[tp] = keep
+		}
+	}
+}
+
+// Trace returns (copies of) the exchanges that recorded this traceparent in exchange.decided.
+func (l *Ledger) Trace(tp string) []Traced {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Traced
+	for _, t := range l.traces[tp] {
+		out = append(out, *t)
+	}
+	return out
+}
+
+// MarkClaimed notes that an upstream arrival was matched to this exchange.
+func (l *Ledger) MarkClaimed(tp, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, t := range l.traces[tp] {
+		if t.ID == id {
+			t.Claimed = true
 		}
 	}
 }
