@@ -159,8 +159,8 @@ func Run(o Options) (*Report, error) {
 	found := make(chan example, 64)
 	notice := func(c Case, d Discrepancy) {
 		tag := "NEW"
-		if why, ok := open[d.Class]; ok {
-			tag = "open: " + why
+		if _, ok := open[d.Class]; ok {
+			tag = "open, in fuzz/corpus/open.txt"
 		}
 		fmt.Fprintf(out, "csfuzz: found %s (%s) in case %d (%s): %s\n", d.ID(), tag, c.Index, c.How, d.Detail)
 		if c.Raw != nil {
@@ -330,6 +330,9 @@ func Run(o Options) (*Report, error) {
 	rep.UpstreamBytes = up.Bytes() - baseline
 	rep.StrayForwarded, rep.StrayRefused, rep.StrayDuplicate, rep.StrayUnknown =
 		resolver.forwarded, resolver.refused, resolver.duplicate, resolver.unknown
+	for _, u := range resolver.unclaimed {
+		fmt.Fprintf(out, "csfuzz: forwarded, no case read its answer (claimed from the ledger): %s\n", u)
+	}
 	fmt.Fprintf(out, "csfuzz: warm-up sent %d requests before the cases\n", len(warm))
 	for conn, n := range up.Pending() {
 		rep.ByClass["upstream_leftover_bytes"]++
@@ -484,6 +487,9 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	for c := range r.Open {
+		if strings.HasPrefix(c, "answers:") {
+			continue // the answer side's (RunAnswers)
+		}
 		if _, seen := r.ByClass[c]; !seen {
 			fmt.Fprintf(w, "  note: open class %s was not seen in this run (fixed? then remove it from the open list)\n", c)
 		}

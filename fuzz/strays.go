@@ -26,6 +26,7 @@ type strayResolver struct {
 	ledger                                 *Ledger
 	authority                              string
 	forwarded, refused, duplicate, unknown int
+	unclaimed                              []string // the first forwarded-but-unclaimed exchanges, for the report
 }
 
 var rawTraceparent = regexp.MustCompile(`(?i)\ntraceparent:[ \t]*([^\r\n]*)`)
@@ -101,6 +102,11 @@ func (s *strayResolver) resolve(a *Arrival, final bool) (Outcome, bool) {
 		return o, true
 	}
 	s.forwarded++
+	if len(s.unclaimed) < 20 {
+		line, _, _ := strings.Cut(string(a.Raw), "\r\n")
+		s.unclaimed = append(s.unclaimed, fmt.Sprintf("exchange %s (ledger: %s %s), upstream arrival at %s: %q",
+			pick.ID, pick.Terminal, pick.Outcome, a.At.Format("15:04:05.000"), clip([]byte(line))))
+	}
 	o.Forwarded = 1
 	o.How(pick.ID)
 	if a.Err != nil {
