@@ -32,6 +32,12 @@ type ProxyOptions struct {
 	WorkDir   string // temporary: config and ledger
 	Upstream  string // host:port of the recording upstream
 	Log       io.Writer
+	// ExtraRoutes is appended to the routes list (YAML list items, indented two spaces), and Env
+	// to the proxy's environment (the secrets those routes read).
+	ExtraRoutes string
+	Env         []string
+	// ResponseTimeout is upstream.response_timeout (default PT10S).
+	ResponseTimeout string
 }
 
 // Proxy is a running `countersign run` child process and its ledger follower.
@@ -52,6 +58,10 @@ var listening = regexp.MustCompile(`agent port listening on /?([0-9.]+:[0-9]+)`)
 func StartProxy(o ProxyOptions) (*Proxy, error) {
 	ledger := filepath.Join(o.WorkDir, "ledger")
 	cfg := filepath.Join(o.WorkDir, "countersign.yaml")
+	responseTimeout := o.ResponseTimeout
+	if responseTimeout == "" {
+		responseTimeout = "PT10S"
+	}
 	// Three routes: a plain one, a longer prefix that must win over it, and one with a base path
 	// and a credential. The ledger redacts nothing, so its headers can be compared byte for byte
 	// with what the upstream received (the default list would replace x-api-key by "[redacted]").
@@ -65,7 +75,7 @@ policy:
   timeout: PT5S
   cache: {max_entries: 0}
 ledger: {dir: %q, redact_headers: [], roll: hourly}
-upstream: {connect_timeout: PT2S, response_timeout: PT10S}
+upstream: {connect_timeout: PT2S, response_timeout: %s}
 routes:
   - {name: crm, prefix: /crm, upstream: "http://%s"}
   - {name: crm2, prefix: /crm/v2, upstream: "http://%s/base/"}
@@ -73,14 +83,14 @@ routes:
     prefix: /billing
     upstream: "http://%s/b"
     credential: {header: X-Api-Key, from_env: FUZZ_ROUTE_TOKEN}
-`, MaxBody, o.Engine, filepath.Join(o.Repo, ".tools/bin/opa"), o.PolicyDir, ledger,
-		o.Upstream, o.Upstream, o.Upstream)
+`, MaxBody, o.Engine, filepath.Join(o.Repo, ".tools/bin/opa"), o.PolicyDir, ledger, responseTimeout,
+		o.Upstream, o.Upstream, o.Upstream) + o.ExtraRoutes
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
 	p := &Proxy{LedgerDir: ledger, stderr: &bytes.Buffer{}}
 	p.cmd = exec.Command(filepath.Join(o.Repo, "bin/countersign"), "run", "--config", cfg)
-	p.cmd.Env = append(os.Environ(), "FUZZ_ROUTE_TOKEN="+CredentialValue)
+	p.cmd.Env = append(append(os.Environ(), "FUZZ_ROUTE_TOKEN="+CredentialValue), o.Env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -310,6 +320,41 @@ func (l *Ledger) Wait(id string, deadline time.Time, done func([]*Event) bool) (
 			delete(l.events, id)
 			l.mu.Unlock()
 			return evs, errors.New("timed out waiting for the ledger")
+		}
+	}
+}
+
+// Method is the method of an exchange as the ledger records it (exchange.decided's request, or
+// exchange.rejected's), waiting for it until the deadline; the events stay for Wait.
+func (l *Ledger) Method(id string, deadline time.Time) (string, bool) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		for _, e := range l.events[id] {
+			var m struct {
+				Method  string `json:"method"`
+				Request struct {
+					Method string `json:"method"`
+				} `json:"request"`
+			}
+			switch e.Type {
+			case "exchange.decided", "exchange.rejected":
+				if json.Unmarshal(e.Body, &m) == nil {
+					l.mu.Unlock()
+					if m.Request.Method != "" {
+						return m.Request.Method, true
+					}
+					return m.Method, m.Method != ""
+				}
+			}
+		}
+		wake := l.notify
+		l.mu.Unlock()
+		select {
+		case <-wake:
+		case <-timer.C:
+			return "", false
 		}
 	}
 }
