@@ -184,7 +184,7 @@ func RunAnswers(o AnswerOptions) (*AnswerReport, error) {
 	t0 := time.Now()
 	px, err := StartProxy(ProxyOptions{Repo: o.Repo, PolicyDir: filepath.Join(o.Repo, "fuzz/policy"), Engine: o.Engine,
 		WorkDir: work, Upstream: up.Addr(), Log: logf, ExtraRoutes: fmt.Sprintf(answerRoutes, up.Addr()),
-		Env: []string{"FUZZ_ANSWER_TOKEN=" + AnswerToken}, ResponseTimeout: "PT2S"})
+		Env: []string{"FUZZ_ANSWER_TOKEN=" + AnswerToken}, ResponseTimeout: "PT1S"})
 	if err != nil {
 		return nil, err
 	}

@@ -155,8 +155,9 @@ func Run(o Options) (*Report, error) {
 		pending []*Arrival // strays not yet matched to the ledger
 		lateWG  sync.WaitGroup
 	)
-	minimizer := *h // concurrent, short waits, no background reads: minimizes a new class at once
+	var minimizer Harness // concurrent, short waits: minimizes a new class at once (set below)
 	found := make(chan example, 64)
+	foundClosed := false // under mu: no more in-run minimizing (late answers may still come)
 	notice := func(c Case, d Discrepancy) {
 		tag := "NEW"
 		if _, ok := open[d.Class]; ok {
@@ -166,7 +167,7 @@ func Run(o Options) (*Report, error) {
 		if c.Raw != nil {
 			fmt.Fprintf(out, "csfuzz:   bytes: %s\n", strings.ReplaceAll(clip([]byte(Escape(c.Raw))), "\n", ""))
 		}
-		if c.Index >= 0 && o.Minimize > 0 && !byteAccounting[d.Class] {
+		if c.Index >= 0 && o.Minimize > 0 && !byteAccounting[d.Class] && !foundClosed {
 			select {
 			case found <- example{c, d}:
 			default:
@@ -207,6 +208,14 @@ func Run(o Options) (*Report, error) {
 		record(oc)
 	}
 	h.LateWG = &lateWG
+	minimizer = *h
+	minimizer.Late = func(oc Outcome) {
+		// the minimizer's own late answers: their upstream bytes are claimed, their findings are
+		// the minimizer's business (it replays a known class), not new cases
+		mu.Lock()
+		defer mu.Unlock()
+		rep.ClaimedBytes += oc.Claimed
+	}
 	resolver := &strayResolver{ledger: px.Ledger, authority: up.Addr()}
 	resolve := func(final bool) {
 		mu.Lock()
@@ -304,12 +313,15 @@ func Run(o Options) (*Report, error) {
 	}
 	close(jobs)
 	wg.Wait()
-	lateWG.Wait()
 	rep.Elapsed = time.Since(start)
+	mu.Lock()
+	foundClosed = true
+	close(found)
+	mu.Unlock()
+	<-minDone
+	lateWG.Wait() // after the minimizer: it starts background readers too
 	close(stopSweep)
 	<-sweepDone
-	close(found)
-	<-minDone
 	// Everything still unclaimed once traffic has stopped is a stray: bytes that reached the
 	// upstream that no case claimed. Each is matched by its traceparent to the ledger.
 	time.Sleep(500 * time.Millisecond) // let in-flight upstream writes land before the last sweep
