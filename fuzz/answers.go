@@ -421,6 +421,17 @@ func (h *answerHarness) run(req AnswerRequest) (res answerResult) {
 	}
 	body, bodyErr := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// A streamed answer reaches the agent chunked: a secret split by the chunk framing is whole
+	// again in the decoded body.
+	for _, f := range h.forms {
+		if !bytes.Contains(raw, []byte(f.Text)) && bytes.Contains(body, []byte(f.Text)) {
+			cls := "credential_to_agent"
+			if !f.Promised {
+				cls = "credential_form_to_agent"
+			}
+			res.add(cls, "decoded-body/"+f.Name, fmt.Sprintf("the agent's decoded body holds %q (the credential as %s), split by the framing on the wire: %s", f.Text, f.Name, clipAround(body, f.Text)))
+		}
+	}
 	id := resp.Header.Get("X-Countersign-Exchange-Id")
 	if id == "" {
 		res.add("answer_without_exchange_id", "", fmt.Sprintf("status %d without X-Countersign-Exchange-Id", resp.StatusCode))
