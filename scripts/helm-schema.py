@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes into the Helm chart's values.schema.json the rules of the proxy's configuration schema
 for the keys the chart passes through to the proxy unchanged (limits, upstream, route names,
-prefixes and upstreams, the policy timeout, the agent id), so that a value the proxy would refuse
+prefixes, upstreams and kinds, the policy timeout, the agent id), so that a value the proxy would refuse
 is refused by `helm install` already. The proxy's schema
 (proxy/src/main/resources/io/countersign/proxy/config/countersign-config.schema.json) is the one
 source; ConfigSchemaTest fails when the chart's copy drifts from it.
@@ -28,6 +28,7 @@ MAPPED = {
     "/properties/routes/items/properties/name": ["routes", "[]", "name"],
     "/properties/routes/items/properties/prefix": ["routes", "[]", "prefix"],
     "/properties/routes/items/properties/upstream": ["routes", "[]", "upstream"],
+    "/properties/routes/items/properties/kind": ["routes", "[]", "kind"],
     "/properties/policy/properties/timeout": ["policy", "timeout"],
 }
 

@@ -4,7 +4,8 @@
 For a refactoring of rego/ (a speed-up, a cleanup) that must not change a single decision: builds a
 few thousand inputs from the catalog (every route, method, path pattern, body check, touched field,
 agent, workflow, tool, account and spend limit, at and around each edge), from the eval files in
-examples/evals/ and from seeded random variations, then evaluates data.countersign.decision with
+examples/evals/, from the MCP catalog (every server's tools, methods, resources, prompts, batches)
+and from seeded random variations, then evaluates data.countersign.decision with
 both the base revision's rego/ and the working tree's, and compares the whole decision objects.
 
     scripts/policy-equivalence.py [--base REV] [--count N] [--seed S] [--keep DIR]
@@ -204,6 +205,65 @@ def generated(catalog, count, seed):
     return out
 
 
+MCP_CATALOG = os.path.join("rego", "countersign", "mcp_catalog", "data.json")
+
+
+def mcp_input(route, http_method, message, who, spend_now, batch=None):
+    """An input on an MCP route as the proxy builds it (docs/mcp.md): input.mcp beside the request."""
+    fields = {"method": None, "tool": None, "arguments": None, "request_id": None, "uri": None,
+              "prompt": None, "is_notification": False, "is_response": False}
+    top = dict(fields, session_id="s-1", protocol_version="2025-06-18", batch=None)
+    if batch is not None:
+        top.update(protocol_version=None, batch=[dict(fields, **m) for m in batch])
+    elif message is not None:
+        top.update(message)
+    body = None if message is None and batch is None else {"jsonrpc": "2.0"}
+    req = request(http_method, route, "/mcp", body)
+    req["headers"]["mcp-session-id"] = "s-1"
+    return {"request": req, "caller": who, "context": {"time": TIME, "spend": spend_now}, "mcp": top}
+
+
+def mcp_generated(servers, catalog, seed):
+    """Inputs for every MCP server of the MCP catalogs: each tool with arguments around its checks'
+    limits, each listed method and some that are not, resources in and out of each prefix, prompts,
+    client responses, the bodyless GET and DELETE, and batches, from callers that may use the route
+    and callers that may not."""
+    rng = random.Random(seed + 1)  # apart from the HTTP inputs, which stay as they were
+    out = []
+    for route, server in sorted(servers.items()):
+        messages = [{"method": m, "request_id": 1, "is_notification": m.startswith("notifications/")}
+                    for m in sorted(server.get("methods", {}))]
+        messages += [{"method": m, "request_id": 1} for m in ("sampling/createMessage", "logging/setLevel", "tools/List")]
+        messages += [{"is_response": True, "request_id": "srv-1"}]
+        for tool, rules in sorted(server.get("tools", {}).items()):
+            args = [None, {}, {"id": "c-1"}]
+            for r in rules:
+                if "check" in r:
+                    f = r["check"]["field"]
+                    args += [{f: v} for v in [0, -1, "10", None, True] + [l + d for l in catalog.limits for d in (-0.01, 0, 0.01)]]
+            messages += [{"method": "tools/call", "tool": t, "arguments": a, "request_id": 1}
+                         for t in (tool, tool.upper()) for a in args]
+        messages += [{"method": "tools/call", "tool": t, "arguments": {}, "request_id": 1} for t in ("drop_tables", None)]
+        for r in server.get("resources", []):
+            prefix = r.get("uri_prefix", "")
+            for uri in (prefix + "42", prefix, prefix.upper() + "42", "x" + prefix + "42"):
+                messages.append({"method": "resources/read", "uri": uri, "request_id": 1})
+        for name in sorted(server.get("prompts", {})) + ["jailbreak"]:
+            messages.append({"method": "prompts/get", "prompt": name, "arguments": {"tone": "warm"}, "request_id": 1})
+        agents = sorted(a for a, spec in catalog.agents.items() if route in spec.get("routes", []))
+        callers = [caller(a, w, "acme", None) for a in agents
+                   for w in [None] + [w for w in catalog.agents[a].get("workflows", [])]]
+        callers += [caller("sales-assistant", None, "acme", None), caller(None, None, "acme", None)]
+        for m in messages:
+            out.append(mcp_input(route, "POST", m, rng.choice(callers), spend(catalog, rng)))
+        for http_method in ("GET", "DELETE", "OPTIONS", "HEAD"):
+            out.append(mcp_input(route, http_method, None, rng.choice(callers), {}))
+        for _ in range(40):
+            out.append(mcp_input(route, "POST", None, rng.choice(callers), spend(catalog, rng),
+                                 batch=rng.sample(messages, rng.randint(1, 3))))
+    return out
+
+
 def malformed():
     ok = request("GET", "crm", "/v3/deals", None)
     return [
@@ -275,7 +335,14 @@ def main():
         for folder in (base_dir, ROOT):
             with open(os.path.join(folder, CATALOG)) as f:
                 catalogs.append(json.load(f))
-        inputs = eval_files() + malformed() + generated(Catalog(catalogs), args.count, args.seed)
+        servers = {}
+        for folder in (base_dir, ROOT):
+            path = os.path.join(folder, MCP_CATALOG)
+            if os.path.exists(path):
+                with open(path) as f:
+                    servers.update(json.load(f).get("servers", {}))
+        inputs = (eval_files() + malformed() + generated(Catalog(catalogs), args.count, args.seed)
+                  + mcp_generated(servers, Catalog(catalogs), args.seed))
         inputs_file = os.path.join(args.keep or tmp, "equivalence-inputs.json")
         os.makedirs(os.path.dirname(inputs_file), exist_ok=True)
         with open(inputs_file, "w") as f:

@@ -207,6 +207,7 @@ var scenarios = map[string][]string{
 	"wasm-existing-claim":   valuesFile("wasm-existing-claim.yaml"),
 	"long-names":            valuesFile("long-names.yaml"),
 	"policy-changed":        valuesFile("policy-changed.yaml"),
+	"mcp-route":             valuesFile("mcp-route.yaml"),
 }
 
 func TestDefaultRenderHasTheExpectedObjects(t *testing.T) {
@@ -683,7 +684,7 @@ func TestProxyConfigUsesOnlyKeysTheProxyKnows(t *testing.T) {
 			}
 			for _, r := range cfg["routes"].([]any) {
 				for k := range r.(map[string]any) {
-					if !contains([]string{"name", "prefix", "upstream", "credential"}, k) {
+					if !contains([]string{"name", "prefix", "upstream", "credential", "kind"}, k) {
 						t.Errorf("routes[].%s is not a route key", k)
 					}
 				}
@@ -715,6 +716,19 @@ func TestChecksumAnnotationsFollowPolicyAndConfig(t *testing.T) {
 	}
 	if again := ann(); again["checksum/countersign-policy"] != base["checksum/countersign-policy"] {
 		t.Errorf("rendering is not deterministic")
+	}
+}
+
+func TestAnMcpRoutesKindReachesTheProxyConfig(t *testing.T) {
+	routes := render(t, chartDir, valuesFile("mcp-route.yaml")...).proxyConfig(t)["routes"].([]any)
+	if len(routes) != 2 {
+		t.Fatalf("routes: %v", routes)
+	}
+	if _, ok := routes[0].(map[string]any)["kind"]; ok {
+		t.Errorf("a route without a kind gets none (the proxy's default, http): %v", routes[0])
+	}
+	if kind := routes[1].(map[string]any)["kind"]; kind != "mcp" {
+		t.Errorf("kind: got %v, want mcp", kind)
 	}
 }
 

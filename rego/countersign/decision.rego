@@ -5,13 +5,14 @@
 #   an OPA server and in the WebAssembly build. It gathers the verdicts of the
 #   workflow boundary and permission scopes (countersign.boundary), of the
 #   route catalog (countersign.rules, which also denies mutations with a body
-#   it cannot read, unless a rule accepts one) and of the cost limits
-#   (countersign.budgets), adds the default deny when no catalog rule
-#   matched, and returns the most restrictive verdict: deny over hold over
-#   allow, then the higher risk, then boundary before unreadable bodies
-#   before catalog before budget before default deny, then the smaller rule
-#   id, so the choice never
-#   depends on evaluation order.
+#   it cannot read, unless a rule accepts one), of the LLM price table
+#   (countersign.llm), of the MCP catalog for MCP routes (countersign.mcp)
+#   and of the cost limits (countersign.budgets), adds the default deny when
+#   no catalog rule matched, and returns the most restrictive verdict: deny
+#   over hold over allow, then the higher risk, then boundary before
+#   unreadable bodies before unpriced LLM calls before catalog before MCP
+#   before budget before default deny, then the smaller rule id, so the
+#   choice never depends on evaluation order.
 #   Only builtins that the wasm target implements natively are used here and
 #   in the helper packages (see docs/policy-contract.md).
 #
@@ -24,6 +25,8 @@ package countersign
 
 import data.countersign.boundary
 import data.countersign.budgets
+import data.countersign.llm
+import data.countersign.mcp
 import data.countersign.rules
 
 # METADATA
@@ -48,12 +51,16 @@ decision := with_obligations(
 		"cost": cost(winner.risk),
 		"cacheable": cacheable(winner),
 	},
-	object.union(approval(winner), rollback(winner)),
+	object.union(object.union(object.union(approval(winner), rollback(winner)), llm.pricing(winner)), mcp.obligations),
 ) if {
 	# The verdicts of each part of the policy, in the order that breaks ties
 	# between equally restrictive verdicts: boundary, unreadable bodies,
-	# catalog, budget, default deny.
-	sources := [boundary.denials, rules.opaque_denials, rules.matches, budgets.verdicts, default_deny]
+	# unpriced LLM calls, catalog, MCP workflow tools, MCP catalog, budget,
+	# default deny.
+	sources := [
+		boundary.denials, rules.opaque_denials, llm.denials, rules.matches,
+		mcp.workflow_denials, mcp.verdicts, budgets.verdicts, default_deny,
+	]
 	winner := most_restrictive(sources)
 }
 
@@ -64,9 +71,11 @@ with_obligations(decision, obligations) := decision if {
 	count(obligations) == 0
 } else := object.union(obligations, decision)
 
-# Least privilege: a request that no catalog rule matches is denied.
+# Least privilege: a request that no catalog rule matches is denied (on an MCP
+# route the MCP catalog denies what it does not list, with its own reason).
 default_deny contains verdict if {
 	count(rules.matches) == 0
+	count(mcp.verdicts) == 0
 	verdict := {
 		"rule": "default_deny",
 		"action": "deny",

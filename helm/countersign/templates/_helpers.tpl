@@ -113,6 +113,7 @@ countersign.io/sidecar: {{ include "countersign.fullname" . }}
 {{- $routes := list }}
 {{- range $v.routes }}
 {{- $r := dict "name" .name "prefix" .prefix "upstream" .upstream }}
+{{- if hasKey . "kind" }}{{ $_ := set $r "kind" .kind }}{{ end }}
 {{- with .credential }}
 {{- $c := dict }}
 {{- if hasKey . "header" }}{{ $_ := set $c "header" .header }}{{ end }}

@@ -6,8 +6,8 @@
 #   {"workflow_today": 3, "agent_today": 10, "account_today": 2}; a counter
 #   that is absent counts as 0. An agent or workflow in the catalog may list
 #   "spend_limits", each {"counter", "limit", "action", "approval"?,
-#   "reason"?}: a call that costs something (any catalog rule that matched is
-#   not read_only) when the counter is already at or above the limit gives a
+#   "reason"?}: a call that costs something (any catalog rule, or on an MCP
+#   route any MCP catalog rule, that matched is not read_only) when the counter is already at or above the limit gives a
 #   deny or hold verdict, as the limit says. Reads cost nothing, so a spent
 #   budget never blocks them.
 #
@@ -17,12 +17,13 @@
 package countersign.budgets
 
 import data.countersign.boundary
+import data.countersign.mcp
 import data.countersign.rules
 
 # METADATA
 # description: One verdict per spend limit in force that the call would exceed.
 verdicts contains verdict if {
-	costs_something(rules.matches)
+	costs_something(paid_verdicts)
 	agent := boundary.agent_id
 	some limit in boundary.listed(boundary.agent_spec, "spend_limits")
 	spent(limit)
@@ -30,7 +31,7 @@ verdicts contains verdict if {
 }
 
 verdicts contains verdict if {
-	costs_something(rules.matches)
+	costs_something(paid_verdicts)
 	workflow := boundary.workflow_in_force
 	some limit in boundary.listed(boundary.workflow_spec, "spend_limits")
 	spent(limit)
@@ -39,6 +40,10 @@ verdicts contains verdict if {
 
 # A function of the matches, not a rule of its own: cheaper to walk the few
 # matches twice than to keep one more per-request result.
+# The catalog's verdicts, and on an MCP route the MCP catalog's: a tool call
+# costs as a catalog rule does.
+paid_verdicts := array.concat(rules.matches, mcp.verdicts)
+
 costs_something(matches) if {
 	some match in matches
 	match.risk != "read_only"

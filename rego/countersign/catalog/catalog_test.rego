@@ -4,6 +4,11 @@ package countersign.catalog_test
 
 catalog := data.countersign.catalog
 
+# A route the catalog lists rules for, or an MCP server the MCP catalog lists.
+known_route(route) if catalog.routes[route]
+
+known_route(route) if data.countersign.mcp_catalog.servers[route]
+
 # Every rule, with the route, method and path pattern it is listed under.
 all_rules := [object.union(r, {"route": name, "method": method, "path": path}) |
 	some name, route in catalog.routes
@@ -123,13 +128,13 @@ test_catalog_checks_cover_every_band_when_a_path_is_checked if {
 test_catalog_agents_name_known_routes_when_listed if {
 	every _, agent in catalog.agents {
 		every route in agent.routes {
-			catalog.routes[route]
+			known_route(route)
 		}
 	}
 }
 
 test_catalog_agents_match_the_quick_start_when_loaded if {
-	catalog.agents["sales-assistant"].routes == ["crm", "billing"]
+	catalog.agents["sales-assistant"].routes == ["crm", "billing", "llm"]
 	not "crm" in catalog.agents["support-bot"].routes
 	"billing" in catalog.agents["support-bot"].routes
 }
@@ -154,13 +159,16 @@ test_catalog_workflows_stay_inside_the_catalog_when_listed if {
 		is_string(workflow.description)
 		count(workflow.routes) > 0
 		every route in workflow.routes {
-			catalog.routes[route]
+			known_route(route)
 		}
 		every id in object.get(workflow, "rules", []) {
 			id in rule_ids
 			split(id, ".")[0] in workflow.routes
 		}
 		every tool in object.get(workflow, "tools", []) {
+			is_string(tool)
+		}
+		every tool in object.get(workflow, "mcp_tools", []) {
 			is_string(tool)
 		}
 		every account in object.get(workflow, "accounts", []) {
@@ -188,12 +196,30 @@ all_spend_limits := array.concat(
 test_catalog_spend_limits_are_well_formed_when_listed if {
 	count(all_spend_limits) > 0
 	every l in all_spend_limits {
-		l.counter in {"workflow_today", "agent_today", "account_today"}
+		counter_ok(l.counter)
 		is_number(l.limit)
 		l.limit > 0
 		l.action in {"deny", "hold"}
 		hold_ok(l)
 		is_string(l.reason)
+	}
+}
+
+# The proxy's counters: costs, and money of priced LLM calls per currency (llm.rego).
+counter_ok(name) if name in {"workflow_today", "agent_today", "account_today"}
+
+counter_ok(name) if regex.match(`^(workflow|agent|account)_[a-z]{3}_micros_today$`, name)
+
+test_catalog_llm_prices_are_well_formed_when_listed if {
+	some route in catalog.routes
+	route.llm_prices
+	every route in catalog.routes {
+		every model, price in object.get(route, "llm_prices", {}) {
+			is_string(model)
+			regex.match(`^[a-z]{3}$`, price.currency)
+			price.input_per_mtok >= 0
+			price.output_per_mtok >= 0
+		}
 	}
 }
 

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.countersign.ledger.event.DecisionRecord;
 import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.RequestRecord;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.io.IOException;
@@ -67,6 +69,36 @@ class LedgerRecoveryTest {
       assertTrue(e.getMessage().contains("already open for writing"), e.getMessage());
       append(ledger, Events.decided("x-1", 1));
     }
+  }
+
+  @Test
+  void mcpArgumentsThePolicyNamesNeverReachTheDisk() throws Exception {
+    ObjectNode arguments = JsonNodeFactory.instance.objectNode().put("card", "4111-MCP-7777")
+        .put("amount", 250);
+    ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("id", 7)
+        .put("method", "tools/call");
+    message.putObject("params").put("name", "issue_refund").set("arguments", arguments.deepCopy());
+    ObjectNode obligations = JsonNodeFactory.instance.objectNode();
+    obligations.putArray("redact").add("mcp.arguments.card")
+        .add("request.body.params.arguments.card");
+    RequestRecord request = new RequestRecord("POST", "/mcp", "https://mcp.example", "/mcp", null,
+        Map.of("content-type", "application/json"), null, 90, "ab".repeat(32), message);
+    io.countersign.ledger.event.McpRecord mcp = new io.countersign.ledger.event.McpRecord(
+        "tools/call", "issue_refund", arguments, JsonNodeFactory.instance.numberNode(7), "s-1",
+        "2025-06-18", null, null, false, false, null);
+    LedgerEvent decided = LedgerEvent.of("x-mcp", Events.T0, new ExchangeDecided("support-mcp",
+        request, null, new DecisionRecord("low", "allow", List.of(), "support-mcp.refund_small",
+            null, "wasm", null, obligations), null, 120, Events.T0.toString(), mcp));
+    try (ChronicleLedger ledger = ChronicleLedger.open(dir, LedgerOptions.defaults())) {
+      append(ledger, decided);
+    }
+    assertFalse(allFileBytes(dir).contains("4111-MCP-7777"), "the card is not on disk");
+    ExchangeDecided read = (ExchangeDecided) Events.readAll(dir).get(0).event().body();
+    assertEquals("[redacted]", read.mcp().arguments().path("card").asText());
+    assertEquals(250, read.mcp().arguments().path("amount").asInt(), "the rest is recorded");
+    assertEquals("issue_refund", read.mcp().tool());
+    assertEquals(7, read.mcp().requestId().asInt());
+    assertEquals("s-1", read.mcp().sessionId());
   }
 
   @Test

@@ -111,6 +111,13 @@ public final class CachingPolicyEngine implements PolicyEngine {
     field(k, c.tool());
     field(k, c.promptRef());
     fields(k, c.contextRefs());
+    // input.mcp is read from the body and headers already in the key; kept in it anyway, so the
+    // key never depends on that reading staying a function of them
+    if (input.mcp() == null) {
+      k.append('-');
+    } else {
+      json(k, PolicyJson.mapper().valueToTree(input.mcp()));
+    }
     return k.toString();
   }
 

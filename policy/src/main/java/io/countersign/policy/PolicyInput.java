@@ -13,8 +13,16 @@ import java.util.Map;
  * @param request the canonical request (exactly what would be forwarded)
  * @param caller the caller's identity and purpose
  * @param context facts the proxy adds (time, spend counters)
+ * @param mcp on an MCP route, the JSON-RPC message(s) of the request; null (and left out of the
+ *     JSON, so {@code input.mcp} is undefined) on other routes
  */
-public record PolicyInput(Request request, Caller caller, Context context) {
+public record PolicyInput(Request request, Caller caller, Context context,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Mcp mcp) {
+
+  /** The input of a request on a route that is not an MCP route. */
+  public PolicyInput(Request request, Caller caller, Context context) {
+    this(request, caller, context, null);
+  }
 
   /**
    * The canonical request.
@@ -94,4 +102,61 @@ public record PolicyInput(Request request, Caller caller, Context context) {
    * @param spend today's spend so far: agent_today, workflow_today, account_today
    */
   public record Context(String time, Map<String, Long> spend) {}
+
+  /**
+   * What a request on an MCP route asks for ({@code input.mcp}, docs/mcp.md). For a single message
+   * the message's fields are here and {@code batch} is null; for a batch (revisions before
+   * 2025-06-18) each message is in {@code batch} and the message fields here are null (false);
+   * for a request without a body (the GET event stream, the DELETE ending a session) they are null
+   * (false) and {@code batch} is null.
+   *
+   * @param method the JSON-RPC method, e.g. {@code tools/call}; null for a response or no message
+   * @param tool for {@code tools/call}: {@code params.name}
+   * @param arguments for {@code tools/call} and {@code prompts/get}: {@code params.arguments}
+   * @param requestId the JSON-RPC id (a string or an integer); null for a notification
+   * @param sessionId the {@code Mcp-Session-Id} header
+   * @param protocolVersion the {@code MCP-Protocol-Version} header
+   * @param uri for {@code resources/read}, {@code resources/subscribe}, {@code
+   *     resources/unsubscribe}: {@code params.uri}
+   * @param prompt for {@code prompts/get}: {@code params.name}
+   * @param isNotification whether the message is a notification (no id)
+   * @param isResponse whether the message is the client's response to a server request
+   * @param batch the messages of a batch, in order; null when the body is not a batch
+   */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record Mcp(
+      String method,
+      String tool,
+      JsonNode arguments,
+      @JsonProperty("request_id") JsonNode requestId,
+      @JsonProperty("session_id") String sessionId,
+      @JsonProperty("protocol_version") String protocolVersion,
+      String uri,
+      String prompt,
+      @JsonProperty("is_notification") boolean isNotification,
+      @JsonProperty("is_response") boolean isResponse,
+      List<Message> batch) {}
+
+  /**
+   * One message of a batch, with the fields {@link Mcp} has for a single message.
+   *
+   * @param method the JSON-RPC method; null for a response
+   * @param tool for {@code tools/call}: {@code params.name}
+   * @param arguments for {@code tools/call} and {@code prompts/get}: {@code params.arguments}
+   * @param requestId the JSON-RPC id; null for a notification
+   * @param uri for the {@code resources/*} methods that name one: {@code params.uri}
+   * @param prompt for {@code prompts/get}: {@code params.name}
+   * @param isNotification whether the message is a notification
+   * @param isResponse whether the message is a response
+   */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record Message(
+      String method,
+      String tool,
+      JsonNode arguments,
+      @JsonProperty("request_id") JsonNode requestId,
+      String uri,
+      String prompt,
+      @JsonProperty("is_notification") boolean isNotification,
+      @JsonProperty("is_response") boolean isResponse) {}
 }

@@ -67,6 +67,25 @@ class CachingPolicyEngineTest {
             Map.of(), Map.of(), null, null, 0), BASE.caller(), BASE.context())));
   }
 
+  @Test
+  void theKeyChangesWithEveryComponentOfInputMcp() throws Exception {
+    PolicyInput.Mcp mcp = new PolicyInput.Mcp("tools/call", "issue_refund",
+        json("{\"amount\": 250}"), json("7"), "s-1", "2025-06-18", "crm://c/1", "letter", false,
+        false, List.of(new PolicyInput.Message("ping", null, null, json("1"), null, null, false,
+            false)));
+    PolicyInput withMcp = new PolicyInput(BASE.request(), BASE.caller(), BASE.context(), mcp);
+    String base = CachingPolicyEngine.key(withMcp);
+    assertNotEquals(CachingPolicyEngine.key(BASE), base, "an input with mcp is another input");
+    int checked = 0;
+    for (RecordComponent rc : PolicyInput.Mcp.class.getRecordComponents()) {
+      PolicyInput changed = new PolicyInput(BASE.request(), BASE.caller(), BASE.context(),
+          changed(mcp, rc));
+      assertNotEquals(base, CachingPolicyEngine.key(changed), "mcp." + rc.getName());
+      checked++;
+    }
+    assertEquals(11, checked);
+  }
+
   /** A copy of the record with one component given another value of its type. */
   private static <T extends Record> T changed(T record, RecordComponent target) throws Exception {
     RecordComponent[] components = record.getClass().getRecordComponents();
@@ -91,13 +110,17 @@ class CachingPolicyEngineTest {
       return current + "x";
     } else if (type == long.class) {
       return (Long) current + 1;
+    } else if (type == boolean.class) {
+      return !(Boolean) current;
     } else if (type == Map.class) {
       Map<Object, Object> m = new LinkedHashMap<>((Map<?, ?>) current);
       Object sample = m.values().iterator().next();
       m.put("x-added", sample instanceof List ? List.of("v") : "v");
       return m;
     } else if (type == List.class) {
-      return List.of("doc-2");
+      // a list of batch messages loses one; a list of strings gets another one
+      return current instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof PolicyInput.Message
+          ? List.of() : List.of("doc-2");
     } else if (type == com.fasterxml.jackson.databind.JsonNode.class) {
       return json("{\"discount_pct\": 11}");
     }

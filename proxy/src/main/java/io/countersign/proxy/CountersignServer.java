@@ -37,6 +37,7 @@ import io.countersign.proxy.policyload.PolicyReloader;
 import io.countersign.proxy.policyload.PolicyWatcher;
 import io.countersign.proxy.metrics.ExchangeMetrics;
 import io.countersign.proxy.route.RouteTable;
+import io.countersign.proxy.upstream.StreamLimits;
 import io.countersign.proxy.upstream.UpstreamClient;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -109,10 +110,14 @@ public final class CountersignServer implements AutoCloseable {
       group = transport.newGroup(Runtime.getRuntime().availableProcessors(), "countersign-io");
       closeInReverse.add(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
       ProxyConfig.Upstream u = config.upstream();
+      ProxyConfig.Streaming streaming = u.streaming();
       UpstreamClient upstream = new UpstreamClient(transport, u.connectTimeout(),
-          u.responseTimeout(), u.maxResponseBytes(), u.maxConnectionsPerEventLoop(), u.caFile());
+          u.responseTimeout(), u.maxResponseBytes(),
+          new StreamLimits(streaming.idleTimeout(), streaming.maxBytes()),
+          u.maxConnectionsPerEventLoop(), u.caFile());
       closeInReverse.add(upstream); // its pools run on the group: closed before it
-      ExchangeRecords records = new ExchangeRecords(config.agentId(), policy.name());
+      ExchangeRecords records = new ExchangeRecords(config.agentId(), policy.name(),
+          streaming.recordBytes(), streaming.recordEvents());
 
       ProxyConfig.Approvals ap = config.approvals();
       ApproverDirectory approvers = ap.approversFile() == null

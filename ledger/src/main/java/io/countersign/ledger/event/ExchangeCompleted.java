@@ -14,6 +14,7 @@ import java.util.Map;
  * @param upstreamLatencyUs from sending upstream to the answer, in microseconds, or null
  * @param totalLatencyUs from receiving the request to the answer, in microseconds
  * @param rollback the decision's rollback instruction for a forwarded mutation, or null
+ * @param usage what an LLM call used and cost, when the decision priced it; else null
  */
 public record ExchangeCompleted(
     String outcome,
@@ -21,8 +22,15 @@ public record ExchangeCompleted(
     ResponseRecord response,
     Long upstreamLatencyUs,
     long totalLatencyUs,
-    JsonNode rollback)
+    JsonNode rollback,
+    LlmUsage usage)
     implements ExchangeOutcome {
+
+  /** An outcome without LLM usage. */
+  public ExchangeCompleted(String outcome, int status, ResponseRecord response,
+      Long upstreamLatencyUs, long totalLatencyUs, JsonNode rollback) {
+    this(outcome, status, response, upstreamLatencyUs, totalLatencyUs, rollback, null);
+  }
 
   /** Normalizes a JSON null rollback to none. */
   public ExchangeCompleted {

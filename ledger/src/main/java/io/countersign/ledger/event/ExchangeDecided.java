@@ -13,6 +13,8 @@ import java.util.Map;
  * @param spend the spend counters the policy saw in {@code input.context.spend}, or null
  * @param policyLatencyUs how long the decision took, in microseconds
  * @param receivedAt when the request was received ({@code input.context.time} to the millisecond)
+ * @param mcp on an MCP route, {@code input.mcp} as the policy saw it (arguments only when the
+ *     decision keeps the body); null on other routes
  */
 public record ExchangeDecided(
     String route,
@@ -21,8 +23,15 @@ public record ExchangeDecided(
     DecisionRecord decision,
     Map<String, Long> spend,
     long policyLatencyUs,
-    String receivedAt)
+    String receivedAt,
+    McpRecord mcp)
     implements ExchangeEvent {
+
+  /** The intent of a request on a route that is not an MCP route. */
+  public ExchangeDecided(String route, RequestRecord request, Caller caller,
+      DecisionRecord decision, Map<String, Long> spend, long policyLatencyUs, String receivedAt) {
+    this(route, request, caller, decision, spend, policyLatencyUs, receivedAt, null);
+  }
 
   /** Normalizes an empty spend map to none. */
   public ExchangeDecided {

@@ -11,9 +11,17 @@ import java.util.Map;
  * @param size the body's size in bytes
  * @param bodySha256 hex SHA-256 of the body bytes
  * @param body the body when it is JSON and the decision lets the ledger keep it; else null
+ * @param stream how the body went when it was streamed to the agent as it arrived; else null
  */
 public record ResponseRecord(
-    int status, Map<String, String> headers, long size, String bodySha256, JsonNode body) {
+    int status, Map<String, String> headers, long size, String bodySha256, JsonNode body,
+    StreamRecord stream) {
+
+  /** An answer read whole. */
+  public ResponseRecord(int status, Map<String, String> headers, long size, String bodySha256,
+      JsonNode body) {
+    this(status, headers, size, bodySha256, body, null);
+  }
 
   /** Normalizes: no null header map, and a JSON null body is no body. */
   public ResponseRecord {

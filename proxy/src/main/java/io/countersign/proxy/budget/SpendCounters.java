@@ -2,6 +2,7 @@ package io.countersign.proxy.budget;
 
 import io.countersign.ledger.RecordedEvent;
 import io.countersign.ledger.event.Caller;
+import io.countersign.ledger.event.ExchangeCompleted;
 import io.countersign.ledger.event.ExchangeDecided;
 import io.countersign.ledger.event.ExchangeOutcome;
 import io.countersign.proxy.canonical.CallerIdentity;
@@ -24,6 +25,7 @@ import java.util.function.Consumer;
  */
 public final class SpendCounters {
   private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
+  private final java.util.Set<String> currencies = ConcurrentHashMap.newKeySet();
   private volatile LocalDate day = LocalDate.MIN;
 
   /** The counters the policy sees for {@code caller} at {@code now}. */
@@ -33,7 +35,27 @@ public final class SpendCounters {
     out.put("agent_today", get(today, "agent", caller.agent()));
     out.put("workflow_today", get(today, "workflow", caller.workflow()));
     out.put("account_today", get(today, "account", caller.account()));
+    for (String c : currencies) {
+      out.put("agent_" + c + "_micros_today", get(today, "agent:" + c, caller.agent()));
+      out.put("workflow_" + c + "_micros_today", get(today, "workflow:" + c, caller.workflow()));
+      out.put("account_" + c + "_micros_today", get(today, "account:" + c, caller.account()));
+    }
     return out;
+  }
+
+  /**
+   * Adds what a priced LLM call cost, in millionths of {@code currency}: the policy reads it as
+   * {@code agent_<currency>_micros_today} (and workflow_, account_), e.g. {@code
+   * agent_usd_micros_today}.
+   */
+  public void addMoney(CallerIdentity caller, Instant when, String currency, long micros) {
+    addMoney(caller.agent(), caller.workflow(), caller.account(), when, currency, micros);
+  }
+
+  private void addMoney(String agent, String workflow, String account, Instant when,
+      String currency, long micros) {
+    currencies.add(currency);
+    add(agent, workflow, account, when, micros, ":" + currency);
   }
 
   /** Adds a forwarded exchange's cost. */
@@ -42,6 +64,11 @@ public final class SpendCounters {
   }
 
   private void add(String agent, String workflow, String account, Instant when, long cost) {
+    add(agent, workflow, account, when, cost, "");
+  }
+
+  private void add(String agent, String workflow, String account, Instant when, long cost,
+      String unit) {
     if (cost <= 0) {
       return;
     }
@@ -53,9 +80,9 @@ public final class SpendCounters {
     if (d.isBefore(day)) {
       return;
     }
-    inc(d, "agent", agent, cost);
-    inc(d, "workflow", workflow, cost);
-    inc(d, "account", account, cost);
+    inc(d, "agent" + unit, agent, cost);
+    inc(d, "workflow" + unit, workflow, cost);
+    inc(d, "account" + unit, account, cost);
   }
 
   private void inc(LocalDate d, String scope, String id, long cost) {
@@ -85,6 +112,7 @@ public final class SpendCounters {
   public final class Rebuild implements Consumer<RecordedEvent> {
     private final LocalDate today;
     private final Map<String, ExchangeDecided> decided = new HashMap<>();
+    private final Map<String, Caller> callers = new HashMap<>(); // of priced LLM calls
     private int counted;
 
     private Rebuild(LocalDate today) {
@@ -98,9 +126,20 @@ public final class SpendCounters {
         if (cost(d) > 0) {
           decided.put(id, d);
         }
+        if (priced(d)) {
+          callers.put(id, d.caller());
+        }
       } else if (e.event().body() instanceof ExchangeOutcome o) {
         ExchangeDecided d = decided.remove(id);
         Instant at = e.event().time();
+        if (o instanceof ExchangeCompleted c && c.usage() != null
+            && LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
+          Caller who = callers.remove(id);
+          addMoney(who == null ? null : who.agent(), who == null ? null : who.workflow(),
+              who == null ? null : who.account(), at, c.usage().currency(), c.usage().costMicros());
+        } else {
+          callers.remove(id);
+        }
         if (d != null && "forwarded".equals(o.outcome())
             && LocalDate.ofInstant(at, ZoneOffset.UTC).equals(today)) {
           Caller c = d.caller();
@@ -115,6 +154,11 @@ public final class SpendCounters {
     public int counted() {
       return counted;
     }
+  }
+
+  private static boolean priced(ExchangeDecided d) {
+    return d.decision() != null && d.decision().obligations() != null
+        && d.decision().obligations().has("llm_pricing");
   }
 
   private static long cost(ExchangeDecided d) {

@@ -38,6 +38,8 @@ import java.util.Map;
  * @param stripped what was removed by the route's {@code overrides: strip}, each as {@code
  *     header:<name>}, {@code query:<name>}, {@code form:<name>} or {@code multipart:<name>}; empty
  *     when nothing was
+ * @param mcp on an MCP route, the JSON-RPC messages of the body and the session and revision
+ *     headers ({@code input.mcp}); null on other routes
  */
 public record CanonicalRequest(
     String method,
@@ -51,7 +53,8 @@ public record CanonicalRequest(
     String bodySha256,
     CallerIdentity caller,
     boolean respondAsync,
-    List<String> stripped) {
+    List<String> stripped,
+    McpCall mcp) {
 
   /** Fills in an unparsed body and an empty stripped list when none are given. */
   public CanonicalRequest {
@@ -59,6 +62,15 @@ public record CanonicalRequest(
       content = CanonicalBody.unparsed(body.readableBytes());
     }
     stripped = stripped == null ? List.of() : List.copyOf(stripped);
+  }
+
+  /** A request of a route that is not an MCP route. */
+  public CanonicalRequest(String method, Route route, String path, String upstreamPath,
+      CanonicalQuery query, List<Map.Entry<String, String>> headers, ByteBuf body,
+      CanonicalBody content, String bodySha256, CallerIdentity caller, boolean respondAsync,
+      List<String> stripped) {
+    this(method, route, path, upstreamPath, query, headers, body, content, bodySha256, caller,
+        respondAsync, stripped, null);
   }
 
   /**
@@ -69,7 +81,7 @@ public record CanonicalRequest(
       CanonicalQuery query, List<Map.Entry<String, String>> headers, ByteBuf body,
       CanonicalBody content, String bodySha256, CallerIdentity caller, boolean respondAsync) {
     this(method, route, path, upstreamPath, query, headers, body, content, bodySha256, caller,
-        respondAsync, List.of());
+        respondAsync, List.of(), null);
   }
 
   /** The parsed body when it is JSON, else null (the record of JSON bodies the ledger keeps). */
@@ -90,12 +102,13 @@ public record CanonicalRequest(
   /**
    * This request without its body bytes or parsed view, for a hold that keeps only what it shows
    * and checks (the bytes stay in the ledger, journaled with {@code approval.opened}, and are read
-   * back to execute the hold). Releases this request's body; {@link #size()} of the result is 0.
+   * back to execute the hold; the MCP reading, which holds the arguments, is dropped with the
+   * view). Releases this request's body; {@link #size()} of the result is 0.
    */
   public CanonicalRequest detached() {
     CanonicalRequest d = new CanonicalRequest(method, route, path, upstreamPath, query, headers,
         Unpooled.EMPTY_BUFFER, new CanonicalBody(content.kind(), null, null, content.mediaType()),
-        bodySha256, caller, respondAsync, stripped);
+        bodySha256, caller, respondAsync, stripped, null);
     body.release();
     return d;
   }

@@ -1,6 +1,7 @@
 package io.countersign.proxy.canonical;
 
 import io.countersign.proxy.config.RequestRules;
+import io.countersign.proxy.config.RouteKind;
 import io.countersign.proxy.route.Route;
 import io.countersign.proxy.route.RouteTable;
 import io.netty.buffer.ByteBuf;
@@ -167,6 +168,10 @@ public final class Canonicalizer {
     // The forwarded bytes are the received ones (a retained slice, no copy), unless the body was
     // re-encoded canonically (a form) or lost a stripped part (multipart): then the new bytes are
     // what is hashed, judged, recorded and sent.
+    // On an MCP route the messages are read from the same parsed JSON; a JSON body is never
+    // re-encoded, so what the policy reads in input.mcp is in the bytes forwarded.
+    McpCall mcp = match.route().kind() == RouteKind.MCP
+        ? McpMessages.read(method, parsed.body(), received.readableBytes(), headers) : null;
     ByteBuf body = parsed.replacement() == null
         ? received.retainedSlice() : BodyCanonicalizer.buffer(parsed.replacement());
     String sha = sha256(body);
@@ -182,7 +187,8 @@ public final class Canonicalizer {
         sha,
         caller,
         respondAsync,
-        stripped.isEmpty() ? List.of() : List.copyOf(stripped));
+        stripped.isEmpty() ? List.of() : List.copyOf(stripped),
+        mcp);
   }
 
   /**

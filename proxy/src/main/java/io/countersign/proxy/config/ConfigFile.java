@@ -113,13 +113,25 @@ record ConfigFile(
    * @param maxResponseBytes largest response body
    * @param maxConnectionsPerEventLoop pooled connections per upstream per loop
    * @param caFile trusted CAs, or null for the JDK's
+   * @param streaming streamed answers
    */
   record Upstream(
       String connectTimeout,
       String responseTimeout,
       int maxResponseBytes,
       int maxConnectionsPerEventLoop,
-      String caFile) {}
+      String caFile,
+      Streaming streaming) {}
+
+  /**
+   * {@code upstream.streaming}.
+   *
+   * @param idleTimeout the longest silence of a stream (upstream or agent)
+   * @param maxBytes the most bytes of one stream, 0 for no limit
+   * @param recordBytes the first bytes of a streamed body the ledger keeps
+   * @param recordEvents the first events of an event stream the ledger keeps
+   */
+  record Streaming(String idleTimeout, long maxBytes, int recordBytes, int recordEvents) {}
 
   /**
    * {@code routes[]}.
@@ -129,9 +141,11 @@ record ConfigFile(
    * @param upstream the upstream base URL
    * @param credential the injected credential, or null
    * @param canonicalization how strictly the route reads requests, or null (strict)
+   * @param kind what the upstream speaks: {@code http} or {@code mcp} (the schema's default fills
+   *     in {@code http})
    */
   record Route(String name, String prefix, String upstream, Credential credential,
-      Canonicalization canonicalization) {}
+      Canonicalization canonicalization, String kind) {}
 
   /**
    * {@code routes[].canonicalization}.

@@ -124,7 +124,16 @@ final class ConfigValidator {
     }
     return new ProxyConfig.Upstream(duration(u.connectTimeout(), "upstream", "connect_timeout"),
         duration(u.responseTimeout(), "upstream", "response_timeout"), u.maxResponseBytes(),
-        u.maxConnectionsPerEventLoop(), ca);
+        u.maxConnectionsPerEventLoop(), ca, streaming(u.streaming()));
+  }
+
+  private ProxyConfig.Streaming streaming(ConfigFile.Streaming s) {
+    Duration idle = duration(s.idleTimeout(), "upstream", "streaming", "idle_timeout");
+    if (idle.isZero() || idle.isNegative()) {
+      throw refuse("is " + s.idleTimeout() + ", not a positive duration", "use e.g. PT5M",
+          "upstream", "streaming", "idle_timeout");
+    }
+    return new ProxyConfig.Streaming(idle, s.maxBytes(), s.recordBytes(), s.recordEvents());
   }
 
   private List<RouteConfig> routes(List<ConfigFile.Route> routes) {
@@ -149,7 +158,7 @@ final class ConfigValidator {
       }
       upstreamUrl(r.upstream(), i);
       out.add(new RouteConfig(r.name(), prefix, r.upstream(), credential(r.credential(), i),
-          rules(r.canonicalization())));
+          rules(r.canonicalization()), RouteKind.fromConfig(r.kind())));
     }
     return out;
   }

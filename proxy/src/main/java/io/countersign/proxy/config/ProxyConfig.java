@@ -178,13 +178,37 @@ public record ProxyConfig(
    * @param maxConnectionsPerEventLoop pooled connections per upstream per event loop
    * @param caFile the CA certificates (PEM) trusted for https upstreams instead of the JDK's trust
    *     store, or null for the JDK's
+   * @param streaming how answers without Content-Length (and event streams) are streamed
    */
   public record Upstream(
       Duration connectTimeout,
       Duration responseTimeout,
       int maxResponseBytes,
       int maxConnectionsPerEventLoop,
-      Path caFile) {}
+      Path caFile,
+      Streaming streaming) {
+
+    /** With the default streaming settings. */
+    public Upstream(Duration connectTimeout, Duration responseTimeout, int maxResponseBytes,
+        int maxConnectionsPerEventLoop, Path caFile) {
+      this(connectTimeout, responseTimeout, maxResponseBytes, maxConnectionsPerEventLoop, caFile,
+          Streaming.DEFAULT);
+    }
+  }
+
+  /**
+   * Streamed answers ({@code upstream.streaming}).
+   *
+   * @param idleTimeout the longest the upstream may send nothing, or the agent read nothing,
+   *     before a stream is cut
+   * @param maxBytes the most body bytes of one stream, or 0 for no limit
+   * @param recordBytes the first bytes of a streamed body the ledger keeps
+   * @param recordEvents the first server-sent events of an event stream the ledger keeps
+   */
+  public record Streaming(Duration idleTimeout, long maxBytes, int recordBytes, int recordEvents) {
+    /** Five minutes idle, no size limit, 64 KiB and 100 events recorded. */
+    public static final Streaming DEFAULT = new Streaming(Duration.ofMinutes(5), 0, 64 * 1024, 100);
+  }
 
   /**
    * One route.
@@ -194,11 +218,23 @@ public record ProxyConfig(
    * @param upstream the upstream base URL, e.g. {@code https://api.example.com/base}
    * @param credential the credential injected into every forwarded request, or null
    * @param rules how strictly requests are read ({@code canonicalization:}); never null
+   * @param kind what the upstream speaks ({@code kind:}); never null
    */
   public record RouteConfig(String name, String prefix, String upstream, Credential credential,
-      io.countersign.proxy.config.RequestRules rules) {
+      io.countersign.proxy.config.RequestRules rules, RouteKind kind) {
 
-    /** A route with the strict default rules. */
+    /** Fills in {@link RouteKind#HTTP} when no kind is given. */
+    public RouteConfig {
+      kind = kind == null ? RouteKind.HTTP : kind;
+    }
+
+    /** A plain HTTP route with {@code rules}. */
+    public RouteConfig(String name, String prefix, String upstream, Credential credential,
+        io.countersign.proxy.config.RequestRules rules) {
+      this(name, prefix, upstream, credential, rules, RouteKind.HTTP);
+    }
+
+    /** A plain HTTP route with the strict default rules. */
     public RouteConfig(String name, String prefix, String upstream, Credential credential) {
       this(name, prefix, upstream, credential, io.countersign.proxy.config.RequestRules.STRICT);
     }

@@ -11,9 +11,9 @@ import io.countersign.proxy.upstream.ResponseHeaders;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Set;
 
@@ -75,18 +75,12 @@ public final class Answers {
   /**
    * The upstream's answer as the agent gets it: its status and end-to-end headers, Content-Length
    * for the body actually sent (the upstream's own for a HEAD), and the exchange id. Retains the
-   * upstream's body; the caller still releases {@code upstream}.
+   * upstream's body; the caller still releases {@code body}.
    */
-  static Answer fromUpstream(FullHttpResponse upstream, boolean head, String exchangeId,
-      Route.InjectedCredential credential) {
-    HttpHeaders headers = new DefaultHttpHeaders();
-    Set<String> hopByHop = ResponseHeaders.nominated(upstream.headers().getAll(HttpHeaderNames.CONNECTION));
-    for (var h : upstream.headers()) {
-      if (ResponseHeaders.passedOn(h.getKey(), hopByHop)) {
-        headers.add(h.getKey(), h.getValue());
-      }
-    }
-    ByteBuf body = head ? Unpooled.EMPTY_BUFFER : upstream.content();
+  static Answer fromUpstream(HttpResponse upstream, ByteBuf upstreamBody, boolean head,
+      String exchangeId, Route.InjectedCredential credential) {
+    HttpHeaders headers = passedOn(upstream);
+    ByteBuf body = head ? Unpooled.EMPTY_BUFFER : upstreamBody;
     if (credential != null) {
       body = CredentialScrubber.of(credential).clean(headers, body);
     }
@@ -101,7 +95,33 @@ public final class Answers {
     headers.set(EXCHANGE_ID_HEADER, exchangeId);
     // the upstream's buffer is the caller's to release; a scrubbed copy (or the empty one) is ours
     return new Answer(upstream.status(), headers,
-        body == upstream.content() ? body.retainedDuplicate() : body);
+        body == upstreamBody ? body.retainedDuplicate() : body);
+  }
+
+  /**
+   * The head of an upstream answer streamed to the agent: its status and end-to-end headers
+   * (cleaned of the route's credential; the body is cleaned piece by piece as it passes), no
+   * Content-Length (the adapter frames the body), and the exchange id.
+   */
+  static HttpHeaders streamedHead(HttpResponse upstream, String exchangeId,
+      Route.InjectedCredential credential) {
+    HttpHeaders headers = passedOn(upstream);
+    if (credential != null) {
+      CredentialScrubber.of(credential).clean(headers, Unpooled.EMPTY_BUFFER);
+    }
+    headers.set(EXCHANGE_ID_HEADER, exchangeId);
+    return headers;
+  }
+
+  private static HttpHeaders passedOn(HttpResponse upstream) {
+    HttpHeaders headers = new DefaultHttpHeaders();
+    Set<String> hopByHop = ResponseHeaders.nominated(upstream.headers().getAll(HttpHeaderNames.CONNECTION));
+    for (var h : upstream.headers()) {
+      if (ResponseHeaders.passedOn(h.getKey(), hopByHop)) {
+        headers.add(h.getKey(), h.getValue());
+      }
+    }
+    return headers;
   }
 
   /** Any JSON answer: the body with its Content-Type and Content-Length. */

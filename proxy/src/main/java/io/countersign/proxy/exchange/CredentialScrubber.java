@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,6 +36,7 @@ final class CredentialScrubber {
   /** What replaces a secret. */
   static final String MARK = "[removed-by-countersign]";
   static final String SCRUBBED_HEADER = "x-countersign-scrubbed";
+  private static final byte[] MARK_BYTES = MARK.getBytes(StandardCharsets.US_ASCII);
   private static final int MIN_SECRET = 8;
   private static final Map<Route.InjectedCredential, CredentialScrubber> BY_CREDENTIAL =
       new ConcurrentHashMap<>();
@@ -42,11 +44,13 @@ final class CredentialScrubber {
   private final List<String> secrets;
   private final List<byte[]> secretBytes;
   private final boolean dropCookies;
+  private final boolean[] starts = new boolean[256]; // first bytes of the forms
 
   private CredentialScrubber(List<String> secrets, boolean dropCookies) {
     this.secrets = secrets;
     this.dropCookies = dropCookies;
     this.secretBytes = secrets.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+    secretBytes.forEach(b -> starts[b[0] & 0xff] = true);
   }
 
   /** The scrubber of a route's credential (built once per credential). */
@@ -150,28 +154,125 @@ final class CredentialScrubber {
   }
 
   private ByteBuf cleanBody(ByteBuf body) {
-    ByteBuf current = body;
-    byte[] mark = MARK.getBytes(StandardCharsets.US_ASCII);
     for (byte[] secret : secretBytes) {
-      int end = current.writerIndex();
-      int at = find(current, current.readerIndex(), end, secret);
-      if (at < 0) {
-        continue;
+      if (find(body, body.readerIndex(), body.writerIndex(), secret) >= 0) {
+        BodyScan scan = bodyScan();
+        ByteBuf out = scan.clean(body.retainedDuplicate());
+        return Unpooled.wrappedBuffer(out, scan.finish());
       }
-      ByteBuf next = Unpooled.buffer(current.readableBytes());
-      int from = current.readerIndex();
-      while (at >= 0) {
-        next.writeBytes(current, from, at - from).writeBytes(mark);
-        from = at + secret.length;
-        at = find(current, from, end, secret);
-      }
-      next.writeBytes(current, from, end - from);
-      if (current != body) {
-        current.release();
-      }
-      current = next;
     }
-    return current;
+    return body; // the common case: nothing to replace, nothing copied
+  }
+
+  /** A scan of a body that arrives in pieces (a streamed answer): see {@link BodyScan}. */
+  BodyScan bodyScan() {
+    return new BodyScan();
+  }
+
+  /**
+   * Replaces the secret forms in a body that may arrive in pieces, so a secret split across two
+   * pieces is found too. At each position the longest form that matches is replaced; bytes that
+   * could still begin a form are held back until the next piece shows whether they do (at most
+   * the longest form's length less one), and given out by {@link #finish()}. Not thread-safe: one
+   * per body.
+   */
+  final class BodyScan {
+    private static final byte[] NONE = new byte[0];
+    private byte[] carry = NONE;
+    private boolean replaced;
+
+    /**
+     * The cleaned bytes of {@code piece} that can be given out now; takes ownership of piece. A
+     * piece holding nothing to replace or hold back is given out as it is, uncopied.
+     */
+    ByteBuf clean(ByteBuf piece) {
+      int n = piece.readableBytes();
+      if (carry.length == 0 && piece.hasArray()) {
+        return scan(piece.array(), piece.arrayOffset() + piece.readerIndex(), n, false, piece);
+      }
+      byte[] data = new byte[carry.length + n];
+      System.arraycopy(carry, 0, data, 0, carry.length);
+      piece.getBytes(piece.readerIndex(), data, carry.length, n);
+      piece.release();
+      return scan(data, 0, data.length, false, null);
+    }
+
+    /** The bytes held back, cleaned: the body ended. */
+    ByteBuf finish() {
+      byte[] data = carry;
+      carry = NONE;
+      return scan(data, 0, data.length, true, null);
+    }
+
+    /** Whether anything was replaced so far. */
+    boolean replaced() {
+      return replaced;
+    }
+
+    /**
+     * Scans {@code data[from, from + n)}; {@code original}, when not null, is the buffer those
+     * bytes are in (owned here), given out itself, or sliced, when nothing was replaced.
+     */
+    private ByteBuf scan(byte[] data, int from, int n, boolean last, ByteBuf original) {
+      int to = from + n;
+      ByteBuf out = null;
+      int copied = from;
+      int i = from;
+      carry = NONE;
+      while (i < to) {
+        if (!starts[data[i] & 0xff]) {
+          i++;
+          continue;
+        }
+        int len = matchAt(data, i, to, last);
+        if (len < 0) { // the piece ends inside what may be a secret: wait for the next one
+          carry = Arrays.copyOfRange(data, i, to);
+          break;
+        }
+        if (len == 0) {
+          i++;
+          continue;
+        }
+        out = out == null ? Unpooled.buffer(n) : out;
+        out.writeBytes(data, copied, i - copied).writeBytes(MARK_BYTES);
+        replaced = true;
+        i += len;
+        copied = i;
+      }
+      int end = Math.min(i, to);
+      if (out == null && original != null) { // nothing replaced: the piece, or what is not held back
+        if (end == to) {
+          return original;
+        }
+        ByteBuf head = original.retainedSlice(original.readerIndex(), end - from);
+        original.release();
+        return head;
+      }
+      if (original != null) {
+        original.release();
+      }
+      out = out == null ? Unpooled.buffer(end - copied) : out;
+      return out.writeBytes(data, copied, end - copied);
+    }
+
+    /**
+     * The length of the longest form at {@code at}, 0 when none is there, or -1 when a longer form
+     * might be (the data ends within it at {@code to}) and more data may follow.
+     */
+    private int matchAt(byte[] data, int at, int to, boolean last) {
+      boolean partial = false;
+      for (byte[] secret : secretBytes) { // longest first
+        int n = Math.min(secret.length, to - at);
+        if (!Arrays.equals(data, at, at + n, secret, 0, n)) {
+          continue;
+        }
+        if (n == secret.length) {
+          return partial && !last ? -1 : secret.length;
+        }
+        partial = true;
+      }
+      return partial && !last ? -1 : 0;
+    }
   }
 
   /** The absolute index of {@code needle} in {@code buf} between {@code from} and {@code to}, or -1. */

@@ -1,6 +1,9 @@
 package io.countersign.proxy.exchange;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.countersign.ledger.LedgerEvent;
+import io.countersign.ledger.event.LlmUsage;
 import io.countersign.ledger.event.PolicyShadowDisagreed;
 import io.countersign.policy.Decision;
 import io.countersign.policy.PolicyInput;
@@ -16,11 +19,17 @@ import io.countersign.proxy.upstream.UpstreamException;
 import io.countersign.proxy.upstream.UpstreamResponse;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.countersign.proxy.upstream.StreamEnd;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExchangeFlow {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeFlow.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The status journaled for an exchange whose agent left while it was held (as nginx's 499). */
   static final int AGENT_GONE = 499;
@@ -298,7 +308,8 @@ public final class ExchangeFlow {
     Exchange x = r.x;
     x.moveTo(ExchangeState.FORWARDED);
     x.forwarded(now());
-    s.upstream().send(x.loop(), x.request()).whenComplete((resp, err) -> onLoop(r, () -> {
+    // an answer that goes to a ticket is read whole; one the agent waits for may stream
+    s.upstream().send(x.loop(), x.request(), !x.isTicketed()).whenComplete((resp, err) -> onLoop(r, () -> {
       if (err == null) {
         answered(r, resp);
       } else {
@@ -312,29 +323,126 @@ public final class ExchangeFlow {
 
   /** The upstream answered: that answer, exactly as the agent gets it, is the outcome. */
   private void answered(Run r, UpstreamResponse upstream) {
+    if (upstream.streamed()) {
+      streaming(r, upstream);
+      return;
+    }
     Exchange x = r.x;
-    FullHttpResponse response = upstream.response();
     Answer answer;
     try {
-      answer = Answers.fromUpstream(response, "HEAD".equals(x.request().method()), x.id(),
-          x.request().route().credential());
+      answer = Answers.fromUpstream(upstream.head(), upstream.body(),
+          "HEAD".equals(x.request().method()), x.id(), x.request().route().credential());
     } finally {
-      response.release();
+      upstream.release();
     }
     x.moveTo(ExchangeState.COMPLETED);
+    countScrubbed(x, answer);
+    long now = now();
+    s.metrics().upstreamLatency(now - x.forwardedNanos());
+    LlmPricing pricing = pricing(x);
+    LlmUsage usage = pricing == null ? null : pricing.price(json(answer.body()), requestModel(x));
+    spent(x, usage);
+    end(r, "forwarded", answer, s.records().forwarded(x, answer, usage, now, s.clock().instant()));
+  }
+
+  /**
+   * The upstream's answer streams: the agent gets its head now and its body as it arrives; the
+   * outcome is journaled when the stream ends, and the agent's answer is ended after that.
+   */
+  private void streaming(Run r, UpstreamResponse upstream) {
+    Exchange x = r.x;
+    x.moveTo(ExchangeState.STREAMING);
+    s.metrics().upstreamLatency(now() - x.forwardedNanos()); // to the head: the first byte
+    var credential = x.request().route().credential();
+    Answer head = new Answer(upstream.head().status(),
+        Answers.streamedHead(upstream.head(), x.id(), credential), Unpooled.EMPTY_BUFFER);
+    countScrubbed(x, head);
+    String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+    AnswerStream stream = new AnswerStream(upstream.stream(),
+        credential == null ? null : CredentialScrubber.of(credential).bodyScan(),
+        s.records().streamRecording(x.decision(), pricing(x) != null),
+        type.toLowerCase(Locale.ROOT).startsWith("text/event-stream"),
+        (ended, summary) -> onLoop(r, () -> streamEnded(r, head, ended, summary)));
+    r.answer.complete(new Answer(head.status(), head.headers(), head.body(), stream));
+  }
+
+  private void streamEnded(Run r, Answer head, AnswerStream stream, AnswerStream.Summary summary) {
+    Exchange x = r.x;
+    x.moveTo(ExchangeState.COMPLETED);
+    if (summary.scrubbed()) {
+      s.metrics().scrubbed(x.request().route().name(), "credential-in-body");
+    }
+    s.metrics().streamEnded(x.request().route().name(), summary.end().wireName(), summary.bytes());
+    LlmPricing pricing = pricing(x);
+    LlmUsage usage = null;
+    if (pricing != null) {
+      JsonNode reported = summary.usageEvent() != null ? json(summary.usageEvent())
+          : summary.head() != null ? json(Unpooled.wrappedBuffer(summary.head())) : null;
+      usage = pricing.price(reported, requestModel(x));
+    }
+    spent(x, usage);
+    close(r, "forwarded", head.code(),
+        s.records().streamed(x, head, summary, usage, now(), s.clock().instant()),
+        () -> stream.finished(summary.end() == StreamEnd.COMPLETE));
+  }
+
+  private void countScrubbed(Exchange x, Answer answer) {
     String scrubbed = answer.headers().get(CredentialScrubber.SCRUBBED_HEADER);
     if (scrubbed != null) {
       for (String what : scrubbed.split(", ")) {
         s.metrics().scrubbed(x.request().route().name(), what);
       }
     }
-    long now = now();
-    s.metrics().upstreamLatency(now - x.forwardedNanos());
+  }
+
+  /**
+   * A forwarded exchange's cost goes to the metrics and the spend counters: the decision's cost,
+   * and what an LLM call's usage cost in money when the decision priced it.
+   */
+  private void spent(Exchange x, LlmUsage usage) {
     CallerIdentity caller = x.request().caller();
     double cost = x.decision().cost();
     s.metrics().cost(caller.workflow(), caller.run(), cost);
     s.spend().add(caller, s.clock().instant(), Math.round(cost));
-    end(r, "forwarded", answer, s.records().forwarded(x, answer, now, s.clock().instant()));
+    if (usage != null) {
+      s.metrics().llm(x.request().route().name(), usage.inputTokens(), usage.outputTokens(),
+          usage.currency(), usage.costMicros());
+      s.spend().addMoney(caller, s.clock().instant(), usage.currency(), usage.costMicros());
+    }
+  }
+
+  /** The decision's LLM pricing, or null; an unusable one is logged and prices nothing. */
+  private static LlmPricing pricing(Exchange x) {
+    try {
+      return LlmPricing.of(x.decision());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("exchange {}: {}; its usage is not charged", x.id(), e.getMessage());
+      return null;
+    }
+  }
+
+  private static String requestModel(Exchange x) {
+    JsonNode view = x.request().content().view();
+    return view != null && view.path("model").isTextual() ? view.path("model").asText() : null;
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      return null; // not JSON: no usage to read
+    }
+  }
+
+  private static JsonNode json(ByteBuf body) {
+    if (!body.isReadable()) {
+      return null;
+    }
+    try {
+      return JSON.readTree(new ByteBufInputStream(body.duplicate()));
+    } catch (IOException e) {
+      return null; // not JSON: no usage to read
+    }
   }
 
   // ---- the end of every exchange ----
@@ -361,23 +469,31 @@ public final class ExchangeFlow {
    * on record; the failure is logged loudly.
    */
   private void end(Run r, String outcome, Answer answer, LedgerEvent event) {
+    close(r, outcome, answer.code(), event, () -> deliver(r, answer));
+  }
+
+  /**
+   * Counts, logs and records the end of an exchange whose agent got status {@code code}, then runs
+   * {@code then} on the exchange's loop (see {@link #end}).
+   */
+  private void close(Run r, String outcome, int code, LedgerEvent event, Runnable then) {
     Exchange x = r.x;
     long micros = (now() - x.receivedNanos()) / 1000;
     Decision d = x.decision();
     s.metrics().exchange(x.request().route().name(), d.risk().wireName(), d.action().wireName(),
-        outcome, answer.code());
+        outcome, code);
     s.metrics().totalLatency(micros * 1000);
-    AccessLog.ended(x, outcome, answer.code(), micros);
+    AccessLog.ended(x, outcome, code, micros);
     x.request().release();
     if (event == null) {
-      deliver(r, answer);
+      then.run();
       return;
     }
     append(event).whenComplete((i, err) -> onLoop(r, () -> {
       if (err != null) {
         LOG.error("exchange {}: outcome {} not recorded: {}", x.id(), outcome, unwrap(err).toString());
       }
-      deliver(r, answer);
+      then.run();
     }));
   }
 

@@ -9,19 +9,31 @@ import io.countersign.ledger.event.ExchangeCompleted;
 import io.countersign.ledger.event.ExchangeDecided;
 import io.countersign.ledger.event.ExchangeFailed;
 import io.countersign.ledger.event.ExchangeRejected;
+import io.countersign.ledger.event.LlmUsage;
+import io.countersign.ledger.event.McpRecord;
 import io.countersign.ledger.event.RequestRecord;
 import io.countersign.ledger.event.ResponseRecord;
+import io.countersign.ledger.event.StreamRecord;
 import io.countersign.policy.Decision;
 import io.countersign.policy.PolicyAction;
+import io.countersign.policy.PolicyInput;
 import io.countersign.policy.RiskClass;
 import io.countersign.proxy.approval.HeldRequests;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.canonical.Canonicalizer;
+import io.countersign.proxy.upstream.StreamEnd;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -42,14 +54,32 @@ public final class ExchangeRecords {
 
   private final String agentId;
   private final String engine;
+  private final int streamRecordBytes;
+  private final int streamRecordEvents;
 
   /**
    * @param agentId the sidecar's agent id
    * @param engine the policy engine's name
+   * @param streamRecordBytes the first bytes of a streamed body the ledger keeps
+   * @param streamRecordEvents the first events of a streamed event stream the ledger keeps
    */
-  public ExchangeRecords(String agentId, String engine) {
+  public ExchangeRecords(String agentId, String engine, int streamRecordBytes,
+      int streamRecordEvents) {
     this.agentId = agentId;
     this.engine = engine;
+    this.streamRecordBytes = streamRecordBytes;
+    this.streamRecordEvents = streamRecordEvents;
+  }
+
+  /** With the default stream recording (64 KiB, 100 events). */
+  public ExchangeRecords(String agentId, String engine) {
+    this(agentId, engine, 64 * 1024, 100);
+  }
+
+  /** What the ledger keeps of a streamed body under decision {@code d}. */
+  AnswerStream.Recording streamRecording(Decision d, boolean watchUsage) {
+    return new AnswerStream.Recording(streamRecordBytes, streamRecordEvents, recordBody(d),
+        watchUsage);
   }
 
   /** The intent: canonical request, caller and decision. Appended before anything is forwarded. */
@@ -72,24 +102,84 @@ public final class ExchangeRecords {
         keep ? r.content().nested() : null, r.stripped());
     return LedgerEvent.of(exchangeId, now, new ExchangeDecided(r.route().name(), request,
         HeldRequests.caller(r.caller()), decision(d), spend, policyLatencyUs,
-        InstantText.format(receivedAt)));
+        InstantText.format(receivedAt), mcp(PolicyInputs.mcp(r.mcp()), keep)));
+  }
+
+  /** {@code input.mcp} for the ledger; the arguments are part of the body, kept when it is. */
+  private static McpRecord mcp(PolicyInput.Mcp m, boolean keepArguments) {
+    if (m == null) {
+      return null;
+    }
+    List<McpRecord> batch = m.batch() == null ? null : m.batch().stream()
+        .map(b -> new McpRecord(b.method(), b.tool(), keepArguments ? b.arguments() : null,
+            b.requestId(), null, null, b.uri(), b.prompt(), b.isNotification(), b.isResponse(),
+            null))
+        .toList();
+    return new McpRecord(m.method(), m.tool(), keepArguments ? m.arguments() : null, m.requestId(),
+        m.sessionId(), m.protocolVersion(), m.uri(), m.prompt(), m.isNotification(),
+        m.isResponse(), batch);
   }
 
   /** The outcome of a forwarded exchange: the answer exactly as the agent gets it. */
-  LedgerEvent forwarded(Exchange x, Answer answer, long nowNanos, Instant now) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    for (Map.Entry<String, String> h : answer.headers()) {
-      String name = h.getKey().toLowerCase(Locale.ROOT);
-      headers.merge(name, SECRET_RESPONSE_HEADERS.contains(name) ? MARKER : h.getValue(),
-          (a, b) -> SECRET_RESPONSE_HEADERS.contains(name) ? MARKER : a + ", " + b);
-    }
+  LedgerEvent forwarded(Exchange x, Answer answer, LlmUsage usage, long nowNanos, Instant now) {
     JsonNode body = recordBody(x.decision()) ? answerJson(answer) : null;
-    ResponseRecord response = new ResponseRecord(answer.code(), headers,
+    ResponseRecord response = new ResponseRecord(answer.code(), recordedHeaders(answer),
         answer.body().readableBytes(), Canonicalizer.sha256(answer.body()), body);
     JsonNode rollback = x.decision().obligation("rollback");
     return LedgerEvent.of(x.id(), now, new ExchangeCompleted("forwarded", answer.code(), response,
         (nowNanos - x.forwardedNanos()) / 1000, (nowNanos - x.receivedNanos()) / 1000,
-        rollback.isMissingNode() ? null : rollback.deepCopy()));
+        rollback.isMissingNode() ? null : rollback.deepCopy(), usage));
+  }
+
+  /**
+   * The outcome of a forwarded exchange whose answer was streamed: the head as the agent got it,
+   * the body by size and digest, what the recording limits kept of it, and how the stream ended.
+   */
+  LedgerEvent streamed(Exchange x, Answer head, AnswerStream.Summary s, LlmUsage usage,
+      long nowNanos, Instant now) {
+    JsonNode body = null;
+    String prefix = null;
+    String prefixBase64 = null;
+    if (s.prefix().length > 0) {
+      prefix = utf8(s.prefix());
+      prefixBase64 = prefix == null ? Base64.getEncoder().encodeToString(s.prefix()) : null;
+      if (s.prefixComplete() && s.end() == StreamEnd.COMPLETE) {
+        body = json(head.headers().get(HttpHeaderNames.CONTENT_TYPE, ""), s.prefix());
+      }
+    }
+    StreamRecord stream = new StreamRecord(s.end().wireName(), s.detail(), prefix, prefixBase64,
+        s.prefixComplete(), s.events(), s.eventCount(), s.scrubbed() ? Boolean.TRUE : null,
+        s.durationNanos() / 1000);
+    ResponseRecord response = new ResponseRecord(head.code(), recordedHeaders(head), s.bytes(),
+        s.sha256(), body, stream);
+    JsonNode rollback = x.decision().obligation("rollback");
+    return LedgerEvent.of(x.id(), now, new ExchangeCompleted("forwarded", head.code(), response,
+        (nowNanos - x.forwardedNanos()) / 1000, (nowNanos - x.receivedNanos()) / 1000,
+        rollback.isMissingNode() ? null : rollback.deepCopy(), usage));
+  }
+
+  /** {@code bytes} as text when they are valid UTF-8 (a sequence cut at the end excepted); else null. */
+  private static String utf8(byte[] bytes) {
+    int end = bytes.length;
+    int back = 0; // a multi-byte sequence the prefix limit cut is left out, not called invalid
+    while (back < 3 && end - back - 1 >= 0 && (bytes[end - back - 1] & 0xC0) == 0x80) {
+      back++;
+    }
+    if (end - back - 1 >= 0 && (bytes[end - back - 1] & 0xC0) == 0xC0) {
+      int lead = bytes[end - back - 1] & 0xff;
+      int need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+      if (back < need) {
+        end = end - back - 1;
+      }
+    }
+    CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    try {
+      return d.decode(ByteBuffer.wrap(bytes, 0, end)).toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
   }
 
   /** The outcome of an exchange answered without forwarding (a deny, or a hold that ended unapproved). */
@@ -130,6 +220,17 @@ public final class ExchangeRecords {
         d.reasons(), d.rule(), d.obligations(), d.revision(), d.failure());
   }
 
+  /** An answer's headers as journaled: lower-case names, secret-bearing values replaced. */
+  private static Map<String, String> recordedHeaders(Answer answer) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (Map.Entry<String, String> h : answer.headers()) {
+      String name = h.getKey().toLowerCase(Locale.ROOT);
+      headers.merge(name, SECRET_RESPONSE_HEADERS.contains(name) ? MARKER : h.getValue(),
+          (a, b) -> SECRET_RESPONSE_HEADERS.contains(name) ? MARKER : a + ", " + b);
+    }
+    return headers;
+  }
+
   private static Map<String, String> headers(CanonicalRequest r) {
     Map<String, String> out = new LinkedHashMap<>();
     r.headers().forEach(h -> out.put(h.getKey(), h.getValue()));
@@ -143,8 +244,7 @@ public final class ExchangeRecords {
   private static JsonNode answerJson(Answer answer) {
     String type = answer.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
     int size = answer.body().readableBytes();
-    if (!type.toLowerCase(Locale.ROOT).contains("json") || size == 0
-        || size > MAX_RECORDED_RESPONSE_BODY) {
+    if (!isJson(type) || size == 0 || size > MAX_RECORDED_RESPONSE_BODY) {
       return null;
     }
     try {
@@ -152,5 +252,20 @@ public final class ExchangeRecords {
     } catch (IOException e) {
       return null; // not JSON after all: the digest stays the record
     }
+  }
+
+  private static JsonNode json(String type, byte[] body) {
+    if (!isJson(type) || body.length == 0 || body.length > MAX_RECORDED_RESPONSE_BODY) {
+      return null;
+    }
+    try {
+      return JSON.readTree(body);
+    } catch (IOException e) {
+      return null; // not JSON after all: the prefix and digest stay the record
+    }
+  }
+
+  private static boolean isJson(String type) {
+    return type.toLowerCase(Locale.ROOT).contains("json");
   }
 }

@@ -22,6 +22,8 @@ public enum ExchangeState {
   EXPIRED,
   /** Sent upstream. */
   FORWARDED,
+  /** The upstream's answer is streaming to the agent; its end will be recorded. */
+  STREAMING,
   /** The upstream answered and the answer was recorded. */
   COMPLETED,
   /** No usable answer (upstream down, timeout) or the exchange could not be recorded. */
@@ -36,7 +38,8 @@ public enum ExchangeState {
     APPROVED.next = EnumSet.of(FORWARDED, FAILED);
     DENIED.next = EnumSet.noneOf(ExchangeState.class);
     EXPIRED.next = EnumSet.noneOf(ExchangeState.class);
-    FORWARDED.next = EnumSet.of(COMPLETED, FAILED);
+    FORWARDED.next = EnumSet.of(STREAMING, COMPLETED, FAILED);
+    STREAMING.next = EnumSet.of(COMPLETED);
     COMPLETED.next = EnumSet.noneOf(ExchangeState.class);
     FAILED.next = EnumSet.noneOf(ExchangeState.class);
   }

@@ -4,6 +4,7 @@ import io.countersign.ledger.InstantText;
 import io.countersign.ledger.event.Caller;
 import io.countersign.ledger.event.DecisionRecord;
 import io.countersign.ledger.event.ExchangeDecided;
+import io.countersign.ledger.event.McpRecord;
 import io.countersign.ledger.event.RequestRecord;
 import io.countersign.policy.PolicyInput;
 import io.countersign.policy.eval.DecisionSummary;
@@ -11,6 +12,7 @@ import io.countersign.policy.eval.QueryParameters;
 import io.countersign.policy.eval.RecordedExchange;
 import io.countersign.proxy.canonical.CallerIdentity;
 import io.countersign.proxy.canonical.CanonicalRequest;
+import io.countersign.proxy.canonical.McpCall;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
@@ -57,7 +59,31 @@ public final class PolicyInputs {
             c.tool(),
             c.promptRef(),
             c.contextRefs()),
-        new PolicyInput.Context(InstantText.format(time.truncatedTo(ChronoUnit.MILLIS)), spend));
+        new PolicyInput.Context(InstantText.format(time.truncatedTo(ChronoUnit.MILLIS)), spend),
+        mcp(request.mcp()));
+  }
+
+  /**
+   * {@code input.mcp} of an MCP route's request: one message's fields at the top, a batch's in
+   * {@code batch}, all null for a request without a body; null on other routes.
+   */
+  static PolicyInput.Mcp mcp(McpCall call) {
+    if (call == null) {
+      return null;
+    }
+    McpCall.Message m = call.single();
+    if (m != null) {
+      return new PolicyInput.Mcp(m.method(), m.tool(), m.arguments(), m.id(), call.sessionId(),
+          call.protocolVersion(), m.uri(), m.prompt(), m.isNotification(),
+          m.kind() == McpCall.Kind.RESPONSE, null);
+    }
+    List<PolicyInput.Message> batch = call.batch()
+        ? call.messages().stream().map(b -> new PolicyInput.Message(b.method(), b.tool(),
+            b.arguments(), b.id(), b.uri(), b.prompt(), b.isNotification(),
+            b.kind() == McpCall.Kind.RESPONSE)).toList()
+        : null;
+    return new PolicyInput.Mcp(null, null, null, null, call.sessionId(), call.protocolVersion(),
+        null, null, false, false, batch);
   }
 
   /**
@@ -66,7 +92,8 @@ public final class PolicyInputs {
    * target without its query; {@code query} parsed back from the canonical query; the body when the
    * ledger kept it (a rule may record only its digest), otherwise null; the caller as recorded;
    * {@code context.time} = {@code received_at} to the millisecond (the event's own time when that
-   * is missing); {@code context.spend} as recorded, otherwise empty.
+   * is missing); {@code context.spend} as recorded, otherwise empty; {@code mcp} as recorded (its
+   * arguments only when the ledger kept the body).
    *
    * @throws IllegalArgumentException when the event lacks the request or the decision
    */
@@ -94,9 +121,23 @@ public final class PolicyInputs {
         new PolicyInput.Caller(c.agent(), c.workflow(), c.run(), c.onBehalfOf(), c.account(),
             c.tool(), c.promptRef(), c.contextRefs()),
         new PolicyInput.Context(time(d.receivedAt(), eventTime),
-            d.spend() == null ? Map.of() : d.spend()));
+            d.spend() == null ? Map.of() : d.spend()),
+        mcp(d.mcp()));
     return new RecordedExchange(exchangeId, index, input,
         new DecisionSummary(decision.action(), decision.risk(), decision.rule()), bodyRecorded);
+  }
+
+  /** {@code input.mcp} as an {@code exchange.decided} event recorded it. */
+  private static PolicyInput.Mcp mcp(McpRecord m) {
+    if (m == null) {
+      return null;
+    }
+    List<PolicyInput.Message> batch = m.batch() == null ? null : m.batch().stream()
+        .map(b -> new PolicyInput.Message(b.method(), b.tool(), b.arguments(), b.requestId(),
+            b.uri(), b.prompt(), b.isNotification(), b.isResponse()))
+        .toList();
+    return new PolicyInput.Mcp(m.method(), m.tool(), m.arguments(), m.requestId(), m.sessionId(),
+        m.protocolVersion(), m.uri(), m.prompt(), m.isNotification(), m.isResponse(), batch);
   }
 
   private static String time(String receivedAt, Instant eventTime) {

@@ -3,20 +3,26 @@ package io.countersign.proxy.http;
 import io.countersign.proxy.canonical.CanonicalRequest;
 import io.countersign.proxy.canonical.RequestRejectedException;
 import io.countersign.proxy.exchange.Answer;
+import io.countersign.proxy.exchange.AnswerStream;
 import io.countersign.proxy.exchange.Answers;
 import io.countersign.proxy.exchange.ExchangeCall;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -47,7 +53,9 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private boolean busy;
   private boolean closing;
   private boolean headRequest;
+  private boolean http10;
   private ExchangeCall inFlight;
+  private AnswerStream streaming;
 
   AgentExchangeHandler(ExchangeServices services) {
     this.services = services;
@@ -104,9 +112,21 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
     if (inFlight != null) {
       inFlight.agentGone();
     }
+    if (streaming != null) {
+      streaming.agentGone();
+    }
     waiting.forEach(ReferenceCountUtil::release);
     waiting.clear();
     ctx.fireChannelInactive();
+  }
+
+  /** The agent's socket drained (or filled): a streamed answer reads its upstream on (or waits). */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (streaming != null && ctx.channel().isWritable()) {
+      streaming.resume();
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
   @Override
@@ -138,6 +158,7 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   private void handle(FullHttpRequest request) {
     String method = request.method().name();
     headRequest = "HEAD".equals(method);
+    http10 = request.protocolVersion() == HttpVersion.HTTP_1_0;
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
       int status = cause instanceof TooLongHttpLineException ? 414
@@ -209,6 +230,10 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void send(Answer a, boolean keepAlive) {
+    if (a.stream() != null) {
+      sendStream(a, keepAlive);
+      return;
+    }
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, a.status(),
         a.body(), a.headers(), EmptyHttpHeaders.INSTANCE);
     if (headRequest && response.content().isReadable()) {
@@ -231,6 +256,65 @@ final class AgentExchangeHandler extends ChannelInboundHandlerAdapter {
         done(true);
       }
     });
+  }
+
+  /**
+   * Writes a streamed answer: its head now, each piece of its body as it comes (chunked; to an
+   * HTTP/1.0 agent, delimited by closing the connection), pausing the upstream while the agent's
+   * socket is full. A stream that did not end properly cuts the connection, so the agent cannot
+   * take a truncated body for a whole one.
+   */
+  private void sendStream(Answer a, boolean keepAlive) {
+    AnswerStream stream = a.stream();
+    boolean persistent = keepAlive && !http10;
+    // the framing headers are this connection's, not the answer's (the ledger records the answer)
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, a.status(), a.headers().copy());
+    if (http10) {
+      head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+    } else {
+      HttpUtil.setTransferEncodingChunked(head, true);
+    }
+    if (!persistent) {
+      head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    streaming = stream;
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(head);
+    }
+    stream.start(new AnswerStream.Sink() {
+      @Override
+      public void data(ByteBuf chunk) {
+        if (!ctx.channel().isActive()) {
+          chunk.release();
+          return;
+        }
+        ctx.writeAndFlush(new DefaultHttpContent(chunk));
+        if (!ctx.channel().isWritable()) {
+          stream.pause(); // resumed by channelWritabilityChanged
+        }
+      }
+
+      @Override
+      public void ended(boolean complete) {
+        streaming = null;
+        if (!complete || !ctx.channel().isActive()) {
+          ctx.close();
+          done(false);
+          return;
+        }
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener((ChannelFutureListener) f -> {
+          if (!f.isSuccess() || !persistent) {
+            f.channel().close();
+            done(false);
+          } else {
+            done(true);
+          }
+        });
+      }
+    });
+    if (!ctx.channel().isActive()) {
+      stream.agentGone(); // gone before the head went out: the stream ends and is recorded so
+    }
   }
 
   /** The exchange ended: take the next waiting request, or read more. */

@@ -81,6 +81,31 @@ public final class ExchangeMetrics {
         .tag("route", route).tag("what", what).register(registry).increment();
   }
 
+  /**
+   * A streamed answer ended ({@code ended}: complete, agent_gone, upstream_broke, limit,
+   * idle_timeout) after carrying {@code bytes} body bytes to the agent.
+   */
+  public void streamEnded(String route, String ended, long bytes) {
+    Counter.builder("countersign_streams").description("streamed answers, by route and how they ended")
+        .tag("route", route).tag("ended", ended).register(registry).increment();
+    Counter.builder("countersign_stream_bytes").description("body bytes of streamed answers, by route")
+        .baseUnit("bytes").tag("route", route).register(registry).increment(bytes);
+  }
+
+  /**
+   * An LLM call the policy priced: its tokens and what they cost ({@code costMicros} millionths of
+   * {@code currency}).
+   */
+  public void llm(String route, long inputTokens, long outputTokens, String currency,
+      long costMicros) {
+    Counter.builder("countersign_llm_tokens").description("LLM tokens of priced calls, by route and direction")
+        .tag("route", route).tag("direction", "input").register(registry).increment(inputTokens);
+    Counter.builder("countersign_llm_tokens").description("LLM tokens of priced calls, by route and direction")
+        .tag("route", route).tag("direction", "output").register(registry).increment(outputTokens);
+    Counter.builder("countersign_llm_cost").description("what priced LLM calls cost, by route and currency")
+        .tag("route", route).tag("currency", currency).register(registry).increment(costMicros / 1e6);
+  }
+
   /** The policy engine failed closed. */
   public void failClosed(String kind) {
     Counter.builder("countersign_policy_fail_closed").description("decisions the proxy made by failing closed")

@@ -1,6 +1,7 @@
 package io.countersign.proxy.route;
 
 import io.countersign.proxy.config.RequestRules;
+import io.countersign.proxy.config.RouteKind;
 import java.net.URI;
 
 /**
@@ -12,17 +13,26 @@ import java.net.URI;
  * @param upstream where requests go
  * @param credential the credential injected into forwarded requests, or null
  * @param rules how strictly the route reads requests (never null)
+ * @param kind what the upstream speaks (never null)
  */
 public record Route(
     String name,
     String prefix,
     UpstreamTarget upstream,
     InjectedCredential credential,
-    RequestRules rules) {
+    RequestRules rules,
+    RouteKind kind) {
 
-  /** Validates that {@code rules} is set. */
+  /** Validates that {@code rules} and {@code kind} are set. */
   public Route {
     java.util.Objects.requireNonNull(rules, "rules");
+    java.util.Objects.requireNonNull(kind, "kind");
+  }
+
+  /** A plain HTTP route with {@code rules}. */
+  public Route(String name, String prefix, UpstreamTarget upstream, InjectedCredential credential,
+      RequestRules rules) {
+    this(name, prefix, upstream, credential, rules, RouteKind.HTTP);
   }
 
   /** A route with the strict {@link RequestRules#STRICT} rules. */

@@ -35,7 +35,8 @@ public final class RouteTable {
               c.prefix(),
               Route.UpstreamTarget.parse(c.upstream()),
               resolve(c.name(), c.credential(), env),
-              c.rules()));
+              c.rules(),
+              c.kind()));
     }
     return new RouteTable(routes);
   }

@@ -14,11 +14,9 @@ import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
@@ -50,6 +48,7 @@ public final class UpstreamClient implements AutoCloseable {
   private final Duration responseTimeout;
   private final int maxResponseBytes;
   private final int maxConnections;
+  private final StreamLimits streamLimits;
   private final SslContext ssl;
   private final Map<PoolKey, FixedChannelPool> pools = new ConcurrentHashMap<>();
 
@@ -58,8 +57,10 @@ public final class UpstreamClient implements AutoCloseable {
   /**
    * @param transport the socket transport
    * @param connectTimeout TCP connect deadline
-   * @param responseTimeout deadline for the whole response once sent
-   * @param maxResponseBytes largest response body accepted
+   * @param responseTimeout deadline for a whole answer read at once, and for the head of a
+   *     streamed one
+   * @param maxResponseBytes largest body of an answer read at once
+   * @param streamLimits limits of streamed answers
    * @param maxConnections connections per upstream per event loop
    * @param caFile CAs (PEM) trusted instead of the JDK's trust store, or null for the JDK's
    */
@@ -68,8 +69,10 @@ public final class UpstreamClient implements AutoCloseable {
       Duration connectTimeout,
       Duration responseTimeout,
       int maxResponseBytes,
+      StreamLimits streamLimits,
       int maxConnections,
       Path caFile) {
+    this.streamLimits = streamLimits;
     this.transport = transport;
     this.connectTimeout = connectTimeout;
     this.responseTimeout = responseTimeout;
@@ -90,11 +93,16 @@ public final class UpstreamClient implements AutoCloseable {
    * Sends {@code request} to its route's upstream on {@code loop}. The returned future completes
    * on {@code loop}, with a response or an {@link UpstreamException}. The request's body is not
    * consumed (it is retained for the write).
+   *
+   * @param streamable whether an answer without Content-Length (or an event stream) may be passed
+   *     on as it arrives; if not, every answer is read whole, up to the size limit
    */
-  public CompletableFuture<UpstreamResponse> send(EventLoop loop, CanonicalRequest request) {
+  public CompletableFuture<UpstreamResponse> send(EventLoop loop, CanonicalRequest request,
+      boolean streamable) {
     CompletableFuture<UpstreamResponse> result = new CompletableFuture<>();
     Route.UpstreamTarget target = request.route().upstream();
     FixedChannelPool pool = pools.computeIfAbsent(new PoolKey(loop, target), this::newPool);
+    boolean mayStream = streamable && !"HEAD".equals(request.method());
     pool.acquire()
         .addListener(
             acquired -> {
@@ -104,18 +112,24 @@ public final class UpstreamClient implements AutoCloseable {
               }
               Channel ch = (Channel) acquired.getNow();
               boolean reused = ch.attr(USED).getAndSet(Boolean.TRUE) != null;
-              Promise<FullHttpResponse> promise = ch.eventLoop().newPromise();
+              Promise<UpstreamResponse> promise = ch.eventLoop().newPromise();
               UpstreamResponseHandler handler = ch.pipeline().get(UpstreamResponseHandler.class);
-              handler.expect(
-                  ch.pipeline().context(handler), promise, responseTimeout.toMillis());
+              // a streamed answer gives its connection back when the stream ends, not here
+              UpstreamStream.Release afterStream = reusable -> pool.release(ch);
+              handler.expect(ch.pipeline().context(handler), promise, responseTimeout.toMillis(),
+                  mayStream, reused, afterStream);
               promise.addListener(
                   done -> {
-                    if (!done.isSuccess() || !HttpUtil.isKeepAlive(promise.getNow())) {
+                    if (done.isSuccess() && promise.getNow().streamed()) {
+                      result.complete(promise.getNow());
+                      return;
+                    }
+                    if (!done.isSuccess() || !HttpUtil.isKeepAlive(promise.getNow().head())) {
                       ch.close();
                     }
                     pool.release(ch);
                     if (done.isSuccess()) {
-                      result.complete(new UpstreamResponse(promise.getNow(), reused));
+                      result.complete(promise.getNow());
                     } else {
                       result.completeExceptionally(done.cause());
                     }
@@ -193,8 +207,8 @@ public final class UpstreamClient implements AutoCloseable {
               p.addLast("tls", tls);
             }
             p.addLast("http", new HttpClientCodec());
-            p.addLast("aggregate", new HttpObjectAggregator(maxResponseBytes));
-            p.addLast(UpstreamResponseHandler.NAME, new UpstreamResponseHandler());
+            p.addLast(UpstreamResponseHandler.NAME,
+                new UpstreamResponseHandler(maxResponseBytes, streamLimits));
           }
         },
         ChannelHealthChecker.ACTIVE,

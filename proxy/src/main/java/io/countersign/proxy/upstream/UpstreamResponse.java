@@ -1,12 +1,29 @@
 package io.countersign.proxy.upstream;
 
-import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpResponse;
 
 /**
- * A complete upstream response and when it arrived. Owns {@code response}: release it once
- * written.
+ * An upstream's final answer: its head and either its whole body or the stream it arrives on.
+ * Owns {@code body}: release it once written.
  *
- * @param response the aggregated response
+ * @param head the status line and headers
+ * @param body the whole body (possibly empty), or null when the answer is streamed
+ * @param stream the body as it arrives, or null when it was read whole
  * @param connectionReused whether a pooled connection carried the request
  */
-public record UpstreamResponse(FullHttpResponse response, boolean connectionReused) {}
+public record UpstreamResponse(HttpResponse head, ByteBuf body, UpstreamStream stream,
+    boolean connectionReused) {
+
+  /** Whether the body is streamed rather than read whole. */
+  public boolean streamed() {
+    return stream != null;
+  }
+
+  /** Releases the body, if read whole. */
+  public void release() {
+    if (body != null) {
+      body.release();
+    }
+  }
+}

@@ -354,7 +354,19 @@ class ConfigLoaderTest {
         route("a canonicalization switch that is not a boolean",
             "  - name: crm\n    prefix: /crm\n    upstream: http://h\n    canonicalization:\n"
                 + "      opaque_bodies: 'yes'\n",
-            "routes[0].canonicalization.opaque_bodies is not true or false", "true or false"));
+            "routes[0].canonicalization.opaque_bodies is not true or false", "true or false"),
+        route("an unknown route kind",
+            "  - name: tools\n    prefix: /mcp\n    upstream: http://h\n    kind: grpc\n",
+            "routes[0].kind is 'grpc'", "http or mcp"));
+  }
+
+  @Test
+  void aRoutesKindIsReadAndDefaultsToHttp() throws IOException {
+    ProxyConfig c = ConfigLoader.load(write("countersign.yaml", "agent_id: a\nroutes:\n"
+        + "  - name: crm\n    prefix: /crm\n    upstream: http://h\n"
+        + "  - name: tools\n    prefix: /mcp\n    upstream: http://h\n    kind: mcp\n"));
+    assertEquals(io.countersign.proxy.config.RouteKind.HTTP, c.routes().get(0).kind());
+    assertEquals(io.countersign.proxy.config.RouteKind.MCP, c.routes().get(1).kind());
   }
 
   @Test

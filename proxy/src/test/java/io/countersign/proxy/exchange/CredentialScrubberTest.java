@@ -86,4 +86,51 @@ class CredentialScrubberTest {
         clean(c, new DefaultHttpHeaders(), "k-12345678k-12345678"));
     assertTrue(CredentialScrubber.forms("abc").isEmpty(), "forms under 8 characters are not searched");
   }
+
+  /** Cleans {@code body} given in pieces cut at {@code cuts}, as a streamed answer arrives. */
+  private static String cleanInPieces(Route.InjectedCredential c, String body, int... cuts) {
+    CredentialScrubber.BodyScan scan = CredentialScrubber.of(c).bodyScan();
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder();
+    int from = 0;
+    for (int cut : cuts) {
+      ByteBuf part = scan.clean(Unpooled.wrappedBuffer(bytes, from, cut - from));
+      out.append(part.toString(StandardCharsets.UTF_8));
+      part.release();
+      from = cut;
+    }
+    ByteBuf part = scan.clean(Unpooled.wrappedBuffer(bytes, from, bytes.length - from));
+    out.append(part.toString(StandardCharsets.UTF_8));
+    part.release();
+    ByteBuf tail = scan.finish();
+    out.append(tail.toString(StandardCharsets.UTF_8));
+    tail.release();
+    return out.toString();
+  }
+
+  @Test
+  void aSecretSplitAtAnyPointOfAStreamIsRemovedAsInAWholeBody() {
+    String body = "a=" + BASIC.value() + "&b=" + PAIR + "&c=hunter2-very-secret&d="
+        + URLEncoder.encode(PAIR, StandardCharsets.UTF_8) + " end";
+    String whole = clean(BASIC, new DefaultHttpHeaders(), body);
+    assertFalse(whole.contains("hunter2"), whole);
+    for (int cut = 0; cut <= body.length(); cut++) {
+      assertEquals(whole, cleanInPieces(BASIC, body, cut), "cut at " + cut);
+      for (int second = cut; second <= body.length(); second += 7) {
+        assertEquals(whole, cleanInPieces(BASIC, body, cut, second), "cut at " + cut + ", " + second);
+      }
+    }
+  }
+
+  @Test
+  void bytesThatOnlyBeginASecretAreGivenOutWhenTheStreamEnds() {
+    CredentialScrubber.BodyScan scan = CredentialScrubber.of(BASIC).bodyScan();
+    ByteBuf held = scan.clean(Unpooled.copiedBuffer("text then hunter2-very", StandardCharsets.UTF_8));
+    assertEquals("text then ", held.toString(StandardCharsets.UTF_8), "a possible secret waits");
+    held.release();
+    ByteBuf tail = scan.finish();
+    assertEquals("hunter2-very", tail.toString(StandardCharsets.UTF_8));
+    tail.release();
+    assertFalse(scan.replaced());
+  }
 }

@@ -86,4 +86,52 @@ class PolicyInputsTest {
     assertThrows(IllegalArgumentException.class, () -> PolicyInputs.recorded("ex-4", 1, EVENT_TIME,
         new ExchangeDecided("crm", request, null, null, null, 0, null)));
   }
+
+  @Test
+  void mcpIsRecordedAndReplayedAsThePolicySawIt() {
+    com.fasterxml.jackson.databind.node.ObjectNode args =
+        JsonNodeFactory.instance.objectNode().put("amount", 250);
+    io.countersign.ledger.event.McpRecord mcp = new io.countersign.ledger.event.McpRecord(
+        "tools/call", "issue_refund", args, JsonNodeFactory.instance.numberNode(7), "s-1",
+        "2025-06-18", null, null, false, false, null);
+    RequestRecord request = new RequestRecord("POST", "/mcp", "http://127.0.0.1:9000", "/mcp",
+        null, Map.of("content-type", "application/json"), null, 90, "ab",
+        JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0"));
+    RecordedExchange x = PolicyInputs.recorded("ex-9", 9, EVENT_TIME, new ExchangeDecided(
+        "support-mcp", request, null, decision("hold", "high", "mcp.support.refund_large"), null, 1,
+        null, mcp));
+    PolicyInput.Mcp m = x.input().mcp();
+    assertEquals("tools/call", m.method());
+    assertEquals("issue_refund", m.tool());
+    assertEquals(250, m.arguments().path("amount").asInt());
+    assertEquals(7, m.requestId().asInt());
+    assertEquals("s-1", m.sessionId());
+    assertEquals("2025-06-18", m.protocolVersion());
+    assertNull(m.batch());
+    assertNull(PolicyInputs.recorded("ex-1", 1, EVENT_TIME, new ExchangeDecided("crm", request,
+        null, decision("allow", "low", "r"), null, 1, null)).input().mcp(), "no mcp off MCP routes");
+  }
+
+  @Test
+  void aBatchPutsEachMessageInBatchAndNoneAtTheTop() {
+    io.countersign.proxy.canonical.McpCall call = new io.countersign.proxy.canonical.McpCall(
+        List.of(new io.countersign.proxy.canonical.McpCall.Message(
+            io.countersign.proxy.canonical.McpCall.Kind.REQUEST, "tools/call",
+            JsonNodeFactory.instance.numberNode(1), "lookup_customer", null, null, null),
+            new io.countersign.proxy.canonical.McpCall.Message(
+                io.countersign.proxy.canonical.McpCall.Kind.NOTIFICATION,
+                "notifications/progress", null, null, null, null, null)),
+        true, "s-1", null);
+    PolicyInput.Mcp m = PolicyInputs.mcp(call);
+    assertNull(m.method());
+    assertFalse(m.isNotification());
+    assertEquals("s-1", m.sessionId());
+    assertEquals(2, m.batch().size());
+    assertEquals("lookup_customer", m.batch().get(0).tool());
+    assertTrue(m.batch().get(1).isNotification());
+    PolicyInput.Mcp none = PolicyInputs.mcp(new io.countersign.proxy.canonical.McpCall(List.of(),
+        false, null, null));
+    assertNull(none.method());
+    assertNull(none.batch());
+  }
 }

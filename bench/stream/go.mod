@@ -1,0 +1,3 @@
+module countersign.local/bench/stream
+
+go 1.22
