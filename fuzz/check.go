@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -13,10 +14,12 @@ import (
 	mpart "mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -96,6 +99,7 @@ type Outcome struct {
 	Discrepancies []Discrepancy
 	Claimed       int64 // upstream bytes in the arrivals this case's exchanges account for
 	NoAnswer      bool  // the proxy sent no complete answer for some request (closed, or timed out)
+	Late          bool  // the rest of a case, read in the background (Harness.Late): not a case of its own
 	Start, End    time.Time
 	Answered      time.Duration // from the write to the last answer
 	Journaled     time.Duration // from the last answer to the last ledger event checked
@@ -114,6 +118,18 @@ type Harness struct {
 	// Patient: wait the full ResponseTimeout for every answer, even where Go's parse says no
 	// more can come (stray attribution); otherwise such waits are 150 ms.
 	Patient bool
+	// Late, when set, takes the rest of a case that stopped on a 150 ms wait: the connection is
+	// kept and read on in the background (full timeouts) until the proxy closes it or stays
+	// silent, and every later answer is checked and handed to Late. So a pipelined request the
+	// proxy answers slowly is still claimed by its own case, not left upstream as a stray.
+	Late func(Outcome)
+	// LateWG counts the background readers still running.
+	LateWG *sync.WaitGroup
+}
+
+type answer struct {
+	status int
+	id     string
 }
 
 var dropped = map[string]bool{"connection": true, "keep-alive": true, "proxy-connection": true, "te": true,
@@ -132,7 +148,12 @@ func (h *Harness) Run(c Case) (o Outcome) {
 		o.Discrepancies = append(o.Discrepancies, Discrepancy{Class: "harness", Detail: "dial: " + err.Error()})
 		return o
 	}
-	defer conn.Close()
+	closeConn := true
+	defer func() {
+		if closeConn {
+			conn.Close()
+		}
+	}()
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if _, err := conn.Write(c.Raw); err != nil {
 		// The proxy may close early on a bad request; what it answered is still read below.
@@ -142,10 +163,6 @@ func (h *Harness) Run(c Case) (o Outcome) {
 	if agentErr != nil || want == 0 {
 		want++
 	}
-	type answer struct {
-		status int
-		id     string
-	}
 	var answers []answer
 	guessed := requestLineMethods(c.Raw)
 	br := bufio.NewReader(conn)
@@ -153,77 +170,49 @@ func (h *Harness) Run(c Case) (o Outcome) {
 	// Go could read (an error, or bytes left over), keep reading briefly: the proxy may read
 	// further requests there, and each answer it gives must be checked too.
 	extra := agentErr != nil || (len(agent) > 0 && agent[len(agent)-1].End < int64(len(c.Raw)))
+	handOff := false
 	for len(answers) < want || (extra && len(answers) < 64) {
 		timeout := h.ResponseTimeout
+		short := false
 		if len(answers) >= want {
-			timeout = 150 * time.Millisecond
+			timeout, short = 150*time.Millisecond, !h.Patient
 			if h.Patient {
 				timeout = h.ResponseTimeout
 			}
 		} else if len(answers) >= len(agent) && agentErr != nil && !h.Patient {
 			// Go cannot read the rest as a request (incomplete or malformed). The proxy answers
 			// a malformed request at once and waits up to its request_timeout for an incomplete
-			// one; bulk runs do not wait that long. A request the proxy reads as complete and
-			// forwards although Go does not is still caught: its upstream arrival has no claimant,
-			// and the stray is replayed serially with the full timeout.
-			timeout = 150 * time.Millisecond
+			// one; bulk runs do not wait that long here: the rest is read on in the background
+			// (Late), or, for a harness without Late, an arrival no case claims is a stray,
+			// matched to its exchange in the ledger by its traceparent.
+			timeout, short = 150*time.Millisecond, true
 		}
-		_ = conn.SetReadDeadline(time.Now().Add(timeout))
-		method := "GET"
-		if len(answers) < len(agent) {
-			method = agent[len(answers)].Method
-		} else if k := len(answers); k < len(guessed) {
-			method = guessed[k] // Go could not parse it: the method as the request line spells it
-		}
-		resp, err := http.ReadResponse(br, &http.Request{Method: method})
-		if err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
-			// 100 Continue (the proxy's answer to Expect) is not the answer: read on.
-			resp.Body.Close()
-			continue
-		}
+		a, closed, err := h.readAnswer(conn, br, timeout, answerMethod(len(answers), agent, guessed))
 		if err != nil {
 			if len(answers) < len(agent) {
 				o.NoAnswer = true
 			}
-			if os.Getenv("CSFUZZ_DEBUG") != "" {
-				fmt.Fprintf(os.Stderr, "answer %d (%s): %v\n", len(answers), method, err)
-			}
+			handOff = short && h.Late != nil && isTimeout(err)
 			break
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		answers = append(answers, answer{resp.StatusCode, resp.Header.Get("X-Countersign-Exchange-Id")})
-		o.Statuses = append(o.Statuses, resp.StatusCode)
-		if resp.Close {
+		answers = append(answers, a)
+		o.Statuses = append(o.Statuses, a.status)
+		if closed {
 			break
 		}
 	}
-	conn.Close()
 	o.Answered = time.Since(o.Start)
 	o.Responses = len(answers)
-	deadline := time.Now().Add(5 * time.Second)
-	for k, a := range answers {
-		if a.id == "" {
-			continue
+	h.checkAnswers(&o, answers, 0, agent)
+	h.forwardCount(&o, o.Forwarded, len(agent), agentErr)
+	if handOff {
+		closeConn = false
+		if h.LateWG != nil {
+			h.LateWG.Add(1)
 		}
-		evs, err := h.Proxy.Ledger.Wait(a.id, deadline, Terminal)
-		if err != nil {
-			o.add("ledger_missing", fmt.Sprintf("exchange %s (status %d): %v; events %s", a.id, a.status, err, types(evs)))
-			continue
-		}
-		var g *Parsed
-		if k < len(agent) {
-			g = agent[k]
-		}
-		o.Journaled = time.Since(o.Start) - o.Answered
-		h.checkExchange(&o, a.status, evs, g)
-	}
-	if o.Forwarded > len(agent) {
-		if agentErr != nil {
-			o.addKey("forwarded_what_go_refuses", goReason(agentErr), fmt.Sprintf("the proxy forwarded %d requests; Go's parser reads %d, then refuses the bytes: %v", o.Forwarded, len(agent), agentErr))
-		} else {
-			o.add("request_count", fmt.Sprintf("the proxy forwarded %d requests where Go's parser reads %d", o.Forwarded, len(agent)))
-		}
+		go h.readLate(c, conn, br, len(answers), agent, agentErr, guessed, o.Forwarded)
+	} else {
+		conn.Close()
 	}
 	if h.Serial {
 		// Everything received upstream during this case is this case's: it must be exactly the
@@ -240,6 +229,139 @@ func (h *Harness) Run(c Case) (o Outcome) {
 		}
 	}
 	return o
+}
+
+// answerMethod is the method the k-th answer is for (HEAD answers have no body).
+func answerMethod(k int, agent []*Parsed, guessed []string) string {
+	if k < len(agent) {
+		return agent[k].Method
+	}
+	if k < len(guessed) {
+		return guessed[k] // Go could not parse it: the method as the request line spells it
+	}
+	return "GET"
+}
+
+// readAnswer reads one final answer (100 Continue, the proxy's answer to Expect, is skipped).
+// Whether a body follows the head depends on the request's method, and where the proxy and Go
+// split the agent's bytes differently the guess can be wrong (a HEAD read as a GET would eat the
+// next answer as its body): so the head is read alone, and the method is the one the ledger
+// records for the exchange the answer names, the guess only when it names none.
+func (h *Harness) readAnswer(conn net.Conn, br *bufio.Reader, timeout time.Duration, guess string) (answer, bool, error) {
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(timeout))
+		resp, err := http.ReadResponse(br, &http.Request{Method: "HEAD"})
+		if err != nil {
+			if os.Getenv("CSFUZZ_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "answer (%s): %v\n", guess, err)
+			}
+			return answer{}, false, err
+		}
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+			continue
+		}
+		id := resp.Header.Get("X-Countersign-Exchange-Id")
+		method := guess
+		if id != "" {
+			if m, ok := h.Proxy.Ledger.Method(id, time.Now().Add(5*time.Second)); ok {
+				method = m
+			}
+		}
+		if method != "HEAD" && resp.StatusCode != 204 && resp.StatusCode != 304 {
+			var body io.Reader
+			switch {
+			case len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked":
+				body = httputil.NewChunkedReader(br)
+			case resp.ContentLength >= 0:
+				body = io.LimitReader(br, resp.ContentLength)
+			default:
+				body = br // until the close
+			}
+			if _, err := io.Copy(io.Discard, io.LimitReader(body, 1<<20)); err != nil {
+				return answer{}, false, err
+			}
+			if len(resp.TransferEncoding) > 0 {
+				for { // the trailer section, up to its empty line
+					l, err := br.ReadString('\n')
+					if err != nil || strings.TrimRight(l, "\r\n") == "" {
+						break
+					}
+				}
+			}
+		}
+		return answer{resp.StatusCode, id}, resp.Close, nil
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// checkAnswers checks the exchanges the answers name; first is the index of answers[0] among
+// all the case's answers.
+func (h *Harness) checkAnswers(o *Outcome, answers []answer, first int, agent []*Parsed) {
+	deadline := time.Now().Add(5 * time.Second)
+	for j, a := range answers {
+		if a.id == "" {
+			continue
+		}
+		evs, err := h.Proxy.Ledger.Wait(a.id, deadline, Terminal)
+		if err != nil {
+			o.add("ledger_missing", fmt.Sprintf("exchange %s (status %d): %v; events %s", a.id, a.status, err, types(evs)))
+			continue
+		}
+		var g *Parsed
+		if k := first + j; k < len(agent) {
+			g = agent[k]
+		}
+		o.Journaled = time.Since(o.Start) - o.Answered
+		h.checkExchange(o, a.status, evs, g)
+	}
+}
+
+// forwardCount: the proxy must not forward more requests than Go reads in the agent's bytes.
+func (h *Harness) forwardCount(o *Outcome, forwarded, goRead int, agentErr error) {
+	if forwarded <= goRead {
+		return
+	}
+	if agentErr != nil {
+		o.addKey("forwarded_what_go_refuses", goReason(agentErr), fmt.Sprintf("the proxy forwarded %d requests; Go's parser reads %d, then refuses the bytes: %v", forwarded, goRead, agentErr))
+	} else {
+		o.add("request_count", fmt.Sprintf("the proxy forwarded %d requests where Go's parser reads %d", forwarded, goRead))
+	}
+}
+
+// readLate reads the rest of a case's answers with full timeouts, checks them and hands the
+// result to h.Late. before is how many answers were read already, forwarded how many of them
+// were forwarded.
+func (h *Harness) readLate(c Case, conn net.Conn, br *bufio.Reader, before int, agent []*Parsed, agentErr error, guessed []string, forwarded int) {
+	defer conn.Close()
+	o := Outcome{Case: c, Start: time.Now(), Late: true}
+	var answers []answer
+	for before+len(answers) < 64 {
+		a, closed, err := h.readAnswer(conn, br, h.ResponseTimeout, answerMethod(before+len(answers), agent, guessed))
+		if err != nil {
+			break
+		}
+		answers = append(answers, a)
+		o.Statuses = append(o.Statuses, a.status)
+		if closed {
+			break
+		}
+	}
+	conn.Close()
+	o.Answered = time.Since(o.Start)
+	o.Responses = len(answers)
+	h.checkAnswers(&o, answers, before, agent)
+	if forwarded <= len(agent) {
+		h.forwardCount(&o, forwarded+o.Forwarded, len(agent), agentErr)
+	}
+	o.End = time.Now()
+	h.Late(o)
+	if h.LateWG != nil {
+		h.LateWG.Done()
+	}
 }
 
 func (o *Outcome) add(class, detail string) { o.addKey(class, "", detail) }
@@ -265,7 +387,17 @@ func types(evs []*Event) string {
 	return "[" + strings.Join(t, ",") + "]"
 }
 
+// matches says whether an upstream arrival is the request this record describes.
+func (d *decided) matches(a *Arrival) bool {
+	return a.Req != nil && a.Req.Method == d.Request.Method && a.Req.RequestURI == d.Request.UpstreamTarget &&
+		a.Req.BodySHA256 == d.Request.BodySHA256
+}
+
 func (h *Harness) checkExchange(o *Outcome, status int, evs []*Event, g *Parsed) {
+	id := ""
+	if len(evs) > 0 {
+		id = evs[0].ExchangeID
+	}
 	var d *decided
 	var outcome string
 	for _, e := range evs {
@@ -309,18 +441,15 @@ func (h *Harness) checkExchange(o *Outcome, status int, evs []*Event, g *Parsed)
 		o.add("ledger_no_traceparent", "a forwarded exchange without traceparent in its record")
 		return
 	}
-	arr := h.Upstream.Claim(tp, time.Now().Add(5*time.Second))
-	for _, a := range arr {
-		o.Claimed += int64(len(a.Raw))
-	}
-	switch {
-	case len(arr) == 0:
+	a := h.Upstream.Claim(tp, d.matches, time.Now().Add(5*time.Second))
+	if a == nil {
 		o.add("forwarded_missing_upstream", "the ledger says forwarded, the upstream parsed no request with traceparent "+tp)
 		return
-	case len(arr) > 1:
-		o.add("upstream_duplicate", fmt.Sprintf("%d upstream requests carry the traceparent of one exchange", len(arr)))
 	}
-	a := arr[0]
+	o.Claimed += int64(len(a.Raw))
+	if id != "" {
+		h.Proxy.Ledger.MarkClaimed(tp, id)
+	}
 	if a.Err != nil {
 		o.add("upstream_parse_error", a.Err.Error())
 		return

@@ -2,6 +2,8 @@ package fuzz
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -75,8 +77,8 @@ func TestTheRecordingUpstreamCountsEveryByteAndClaimsByTraceparent(t *testing.T)
 	if _, err := c.Write([]byte(req + garbage)); err != nil {
 		t.Fatal(err)
 	}
-	got := up.Claim("tp-1", time.Now().Add(5*time.Second))
-	if len(got) != 1 || string(got[0].Raw) != req || got[0].Req.RequestURI != "/x" {
+	got := up.Claim("tp-1", nil, time.Now().Add(5*time.Second))
+	if got == nil || string(got.Raw) != req || got.Req.RequestURI != "/x" {
 		t.Fatalf("claimed %+v", got)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -115,5 +117,63 @@ func TestJSONNumbersCompareAsExactDecimals(t *testing.T) {
 	}
 	if jsonEqual([]byte(`{"a":1e999999999}`), []byte(`{"a":1e999999998}`)) {
 		t.Errorf("huge exponents compare as text, and these differ")
+	}
+}
+
+func newTestLedger() *Ledger {
+	return &Ledger{events: map[string][]*Event{}, traces: map[string][]*Traced{}, byID: map[string]*Traced{}, notify: make(chan struct{})}
+}
+
+func decidedEvent(id, tp, action, target string) *Event {
+	body := fmt.Sprintf(`{"route":"crm","request":{"method":"GET","path":"/crm%s","upstream_target":%q,"headers":{"traceparent":%q},"size":0,
+"body_sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"decision":{"action":%q,"obligations":{}}}`, target, target, tp, action)
+	return &Event{Type: "exchange.decided", ExchangeID: id, Body: json.RawMessage(body), at: time.Now()}
+}
+
+func strayArrival(t *testing.T, tp, target string) *Arrival {
+	raw := "GET " + target + " HTTP/1.1\r\nHost: h\r\ntraceparent: " + tp + "\r\n\r\n"
+	ps, err := ParseAll([]byte(raw), 1<<20)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("parse: %v", err)
+	}
+	return &Arrival{At: time.Now(), Req: ps[0], Raw: []byte(raw)}
+}
+
+func TestAStrayIsMatchedByItsTraceparentToTheExchangeTheLedgerRecords(t *testing.T) {
+	l := newTestLedger()
+	l.add(decidedEvent("x-allowed", "tp-a", "allow", "/a"))
+	l.add(decidedEvent("x-denied", "tp-d", "deny", "/d"))
+	s := &strayResolver{ledger: l, authority: "h"}
+	classes := func(a *Arrival) []string {
+		oc, ok := s.resolve(a, true)
+		if !ok {
+			t.Fatalf("not resolved: %+v", a)
+		}
+		var out []string
+		for _, d := range oc.Discrepancies {
+			out = append(out, d.ID())
+		}
+		return out
+	}
+	// Forwarded but unclaimed: claimed now and checked (the record has no echo: policy_input_missing).
+	if got := classes(strayArrival(t, "tp-a", "/a")); len(got) != 1 || got[0] != "policy_input_missing" || s.forwarded != 1 {
+		t.Errorf("allowed stray: %v, forwarded %d", got, s.forwarded)
+	}
+	// The same exchange again: a duplicate.
+	if got := classes(strayArrival(t, "tp-a", "/a")); len(got) != 1 || got[0] != "upstream_duplicate" {
+		t.Errorf("second arrival: %v", got)
+	}
+	if got := classes(strayArrival(t, "tp-d", "/d")); len(got) != 1 || got[0] != "refused_bytes_upstream/decision-deny" {
+		t.Errorf("denied stray: %v", got)
+	}
+	if got := classes(strayArrival(t, "tp-none", "/n")); len(got) != 1 || got[0] != "upstream_unattributed/not-in-ledger" {
+		t.Errorf("unknown stray: %v", got)
+	}
+	garbage := &Arrival{At: time.Now(), Err: fmt.Errorf("bad"), Raw: []byte("X / HTTP/1.1\r\ntraceparent: tp-d\r\nbad line\r\n\r\n")}
+	if got := classes(garbage); len(got) != 1 || got[0] != "upstream_duplicate" {
+		t.Errorf("unparsable bytes must be matched by the traceparent line they hold: %v", got)
+	}
+	if _, ok := s.resolve(strayArrival(t, "tp-late", "/l"), false); ok {
+		t.Error("a stray the ledger does not show yet must wait (the follower may lag)")
 	}
 }

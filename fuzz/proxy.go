@@ -32,6 +32,12 @@ type ProxyOptions struct {
 	WorkDir   string // temporary: config and ledger
 	Upstream  string // host:port of the recording upstream
 	Log       io.Writer
+	// ExtraRoutes is appended to the routes list (YAML list items, indented two spaces), and Env
+	// to the proxy's environment (the secrets those routes read).
+	ExtraRoutes string
+	Env         []string
+	// ResponseTimeout is upstream.response_timeout (default PT10S).
+	ResponseTimeout string
 }
 
 // Proxy is a running `countersign run` child process and its ledger follower.
@@ -52,6 +58,10 @@ var listening = regexp.MustCompile(`agent port listening on /?([0-9.]+:[0-9]+)`)
 func StartProxy(o ProxyOptions) (*Proxy, error) {
 	ledger := filepath.Join(o.WorkDir, "ledger")
 	cfg := filepath.Join(o.WorkDir, "countersign.yaml")
+	responseTimeout := o.ResponseTimeout
+	if responseTimeout == "" {
+		responseTimeout = "PT10S"
+	}
 	// Three routes: a plain one, a longer prefix that must win over it, and one with a base path
 	// and a credential. The ledger redacts nothing, so its headers can be compared byte for byte
 	// with what the upstream received (the default list would replace x-api-key by "[redacted]").
@@ -65,7 +75,7 @@ policy:
   timeout: PT5S
   cache: {max_entries: 0}
 ledger: {dir: %q, redact_headers: [], roll: hourly}
-upstream: {connect_timeout: PT2S, response_timeout: PT10S}
+upstream: {connect_timeout: PT2S, response_timeout: %s}
 routes:
   - {name: crm, prefix: /crm, upstream: "http://%s"}
   - {name: crm2, prefix: /crm/v2, upstream: "http://%s/base/"}
@@ -73,14 +83,14 @@ routes:
     prefix: /billing
     upstream: "http://%s/b"
     credential: {header: X-Api-Key, from_env: FUZZ_ROUTE_TOKEN}
-`, MaxBody, o.Engine, filepath.Join(o.Repo, ".tools/bin/opa"), o.PolicyDir, ledger,
-		o.Upstream, o.Upstream, o.Upstream)
+`, MaxBody, o.Engine, filepath.Join(o.Repo, ".tools/bin/opa"), o.PolicyDir, ledger, responseTimeout,
+		o.Upstream, o.Upstream, o.Upstream) + o.ExtraRoutes
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
 	p := &Proxy{LedgerDir: ledger, stderr: &bytes.Buffer{}}
 	p.cmd = exec.Command(filepath.Join(o.Repo, "bin/countersign"), "run", "--config", cfg)
-	p.cmd.Env = append(os.Environ(), "FUZZ_ROUTE_TOKEN="+CredentialValue)
+	p.cmd.Env = append(append(os.Environ(), "FUZZ_ROUTE_TOKEN="+CredentialValue), o.Env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -171,13 +181,27 @@ type Event struct {
 	at         time.Time
 }
 
-// Ledger collects the events of a `ledger tail --follow` process by exchange id.
+// Ledger collects the events of a `ledger tail --follow` process by exchange id, and indexes
+// every exchange.decided by the traceparent it records, so an upstream arrival can be matched to
+// the exchange that produced it (Trace) even when no case read that exchange's answer.
 type Ledger struct {
 	mu     sync.Mutex
 	events map[string][]*Event
+	traces map[string][]*Traced // traceparent -> the exchanges that recorded it
+	byID   map[string]*Traced   // exchange id -> its trace entry, until its last event
 	notify chan struct{}
 	lines  int64
 	err    error
+}
+
+// Traced is what the ledger says of one exchange, found by its traceparent.
+type Traced struct {
+	ID       string
+	Decided  json.RawMessage // the exchange.decided body
+	Terminal string          // the type of its last event so far ("" while in flight)
+	Outcome  string          // exchange.completed/failed outcome
+	Claimed  bool            // a case (or the stray resolution) took an upstream arrival for it
+	at       time.Time
 }
 
 func followLedger(bin, dir string) (*Ledger, *exec.Cmd, error) {
@@ -192,7 +216,8 @@ func followLedger(bin, dir string) (*Ledger, *exec.Cmd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
-	l := &Ledger{events: map[string][]*Event{}, notify: make(chan struct{})}
+	l := &Ledger{events: map[string][]*Event{}, traces: map[string][]*Traced{}, byID: map[string]*Traced{},
+		notify: make(chan struct{})}
 	go func() {
 		br := bufio.NewReaderSize(out, 1<<20)
 		for {
@@ -218,10 +243,44 @@ func followLedger(bin, dir string) (*Ledger, *exec.Cmd, error) {
 	return l, cmd, nil
 }
 
+// tracedHead is the part of an exchange.decided body the trace index reads.
+type tracedHead struct {
+	Request struct {
+		Headers map[string]string `json:"headers"`
+	} `json:"request"`
+}
+
+type outcomeOnly struct {
+	Outcome string `json:"outcome"`
+}
+
 func (l *Ledger) add(e *Event) {
+	var tp string
+	if e.Type == "exchange.decided" {
+		var h tracedHead
+		if json.Unmarshal(e.Body, &h) == nil {
+			tp = h.Request.Headers["traceparent"]
+		}
+	}
+	var oc outcomeOnly
+	if e.Type == "exchange.completed" || e.Type == "exchange.failed" {
+		_ = json.Unmarshal(e.Body, &oc)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines++
+	if tp != "" {
+		t := &Traced{ID: e.ExchangeID, Decided: e.Body, at: e.at}
+		l.traces[tp] = append(l.traces[tp], t)
+		l.byID[e.ExchangeID] = t
+	} else if t, ok := l.byID[e.ExchangeID]; ok {
+		t.at = e.at
+		switch e.Type {
+		case "exchange.completed", "exchange.failed", "exchange.rejected":
+			t.Terminal, t.Outcome = e.Type, oc.Outcome
+			delete(l.byID, e.ExchangeID)
+		}
+	}
 	l.events[e.ExchangeID] = append(l.events[e.ExchangeID], e)
 	close(l.notify)
 	l.notify = make(chan struct{})
@@ -265,14 +324,88 @@ func (l *Ledger) Wait(id string, deadline time.Time, done func([]*Event) bool) (
 	}
 }
 
-// Prune forgets events older than age (exchanges no answer named, e.g. a closed connection).
-func (l *Ledger) Prune(age time.Duration) {
+// Method is the method of an exchange as the ledger records it (exchange.decided's request, or
+// exchange.rejected's), waiting for it until the deadline; the events stay for Wait.
+func (l *Ledger) Method(id string, deadline time.Time) (string, bool) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		for _, e := range l.events[id] {
+			var m struct {
+				Method  string `json:"method"`
+				Request struct {
+					Method string `json:"method"`
+				} `json:"request"`
+			}
+			switch e.Type {
+			case "exchange.decided", "exchange.rejected":
+				if json.Unmarshal(e.Body, &m) == nil {
+					l.mu.Unlock()
+					if m.Request.Method != "" {
+						return m.Request.Method, true
+					}
+					return m.Method, m.Method != ""
+				}
+			}
+		}
+		wake := l.notify
+		l.mu.Unlock()
+		select {
+		case <-wake:
+		case <-timer.C:
+			return "", false
+		}
+	}
+}
+
+// Prune forgets events older than age (exchanges no answer named, e.g. a closed connection),
+// and trace entries older than traceAge.
+func (l *Ledger) Prune(age, traceAge time.Duration) {
 	cut := time.Now().Add(-age)
+	tcut := time.Now().Add(-traceAge)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for id, evs := range l.events {
 		if evs[len(evs)-1].at.Before(cut) {
 			delete(l.events, id)
+		}
+	}
+	for tp, ts := range l.traces {
+		keep := ts[:0]
+		for _, t := range ts {
+			if t.at.After(tcut) {
+				keep = append(keep, t)
+			} else if l.byID[t.ID] == t {
+				delete(l.byID, t.ID)
+			}
+		}
+		if len(keep) == 0 {
+			delete(l.traces, tp)
+		} else {
+			l.traces[tp] = keep
+		}
+	}
+}
+
+// Trace returns (copies of) the exchanges that recorded this traceparent in exchange.decided.
+func (l *Ledger) Trace(tp string) []Traced {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Traced
+	for _, t := range l.traces[tp] {
+		out = append(out, *t)
+	}
+	return out
+}
+
+// MarkClaimed notes that an upstream arrival was matched to this exchange.
+func (l *Ledger) MarkClaimed(tp, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, t := range l.traces[tp] {
+		if t.ID == id {
+			t.Claimed = true
 		}
 	}
 }

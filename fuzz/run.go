@@ -40,10 +40,15 @@ type Report struct {
 	ByClass                                        map[string]int
 	Examples                                       map[string]example
 	Reproducers                                    map[string]string // class -> file
-	Unconfirmed                                    int
-	Unreproduced                                   []string // examples that did not reproduce alone
-	UpstreamBytes, ClaimedBytes                    int64
-	Open                                           map[string]string
+	// Strays, each matched by its traceparent to the exchange.decided that recorded it:
+	StrayForwarded              int      // allowed and forwarded, but no case read the answer: claimed from the ledger and checked
+	StrayRefused                int      // the exchange was refused (or failed closed), yet its request reached the upstream
+	StrayDuplicate              int      // one more arrival for an exchange already claimed
+	StrayUnknown                int      // no exchange.decided records the arrival's traceparent (or it has none)
+	LateAnswers                 int      // answers read in the background after a case's short wait (Harness.Late)
+	Unreproduced                []string // examples that did not reproduce alone
+	UpstreamBytes, ClaimedBytes int64
+	Open                        map[string]string
 }
 
 type example struct {
@@ -145,30 +150,47 @@ func Run(o Options) (*Report, error) {
 		c.Index = i
 		return c
 	}
-	type window struct {
-		i          int
-		start, end time.Time
-	}
 	var (
 		mu      sync.Mutex
-		windows []window
-		strays  []*Arrival
+		pending []*Arrival // strays not yet matched to the ledger
+		lateWG  sync.WaitGroup
 	)
+	var minimizer Harness // concurrent, short waits: minimizes a new class at once (set below)
+	found := make(chan example, 64)
+	foundClosed := false // under mu: no more in-run minimizing (late answers may still come)
+	notice := func(c Case, d Discrepancy) {
+		tag := "NEW"
+		if _, ok := open[d.Class]; ok {
+			tag = "open, in fuzz/corpus/open.txt"
+		}
+		fmt.Fprintf(out, "csfuzz: found %s (%s) in case %d (%s): %s\n", d.ID(), tag, c.Index, c.How, d.Detail)
+		if c.Raw != nil {
+			fmt.Fprintf(out, "csfuzz:   bytes: %s\n", strings.ReplaceAll(clip([]byte(Escape(c.Raw))), "\n", ""))
+		}
+		if c.Index >= 0 && o.Minimize > 0 && !byteAccounting[d.Class] && !foundClosed {
+			select {
+			case found <- example{c, d}:
+			default:
+			}
+		}
+	}
+	// record merges an outcome into the report; mu is held.
 	record := func(oc Outcome) {
-		mu.Lock()
-		defer mu.Unlock()
-		rep.Cases++
+		if !oc.Late {
+			rep.Cases++
+			rep.Answered += oc.Answered
+			rep.Journaled += oc.Journaled
+		} else {
+			rep.LateAnswers += oc.Responses
+		}
 		rep.Exchanges += oc.Responses
 		rep.Forwarded += oc.Forwarded
 		rep.Refused += oc.Refused
 		rep.FailedClosed += oc.FailedClosed
 		rep.ClaimedBytes += oc.Claimed
-		rep.Answered += oc.Answered
-		rep.Journaled += oc.Journaled
 		if oc.NoAnswer {
 			rep.NoAnswer++
 		}
-		windows = append(windows, window{oc.Case.Index, oc.Start, oc.End})
 		if os.Getenv("CSFUZZ_DEBUG_SLOW") != "" && oc.Answered > time.Second {
 			fmt.Fprintf(out, "slow case %d (%s) %v statuses %v: %s\n", oc.Case.Index, oc.Case.How, oc.Answered, oc.Statuses, clip([]byte(Escape(oc.Case.Raw))))
 		}
@@ -176,9 +198,67 @@ func Run(o Options) (*Report, error) {
 			rep.ByClass[d.Class]++
 			if _, ok := rep.Examples[d.ID()]; !ok {
 				rep.Examples[d.ID()] = example{oc.Case, d}
+				notice(oc.Case, d)
 			}
 		}
 	}
+	h.Late = func(oc Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		record(oc)
+	}
+	h.LateWG = &lateWG
+	minimizer = *h
+	minimizer.Late = func(oc Outcome) {
+		// the minimizer's own late answers: their upstream bytes are claimed, their findings are
+		// the minimizer's business (it replays a known class), not new cases
+		mu.Lock()
+		defer mu.Unlock()
+		rep.ClaimedBytes += oc.Claimed
+	}
+	resolver := &strayResolver{ledger: px.Ledger, authority: up.Addr()}
+	resolve := func(final bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		keep := pending[:0]
+		for _, a := range pending {
+			oc, ok := resolver.resolve(a, final)
+			if !ok {
+				keep = append(keep, a)
+				continue
+			}
+			rep.Strays++
+			rep.StrayBytes += len(a.Raw)
+			record(oc)
+		}
+		pending = keep
+	}
+	minDone := make(chan struct{})
+	go func() {
+		defer close(minDone)
+		for ex := range found {
+			id := ex.d.ID()
+			pred := func(b []byte) bool {
+				oc := minimizer.Run(Case{Raw: b})
+				mu.Lock()
+				rep.ClaimedBytes += oc.Claimed // its bytes reached the upstream too
+				mu.Unlock()
+				for _, d := range oc.Discrepancies {
+					if d.ID() == id {
+						return true
+					}
+				}
+				return false
+			}
+			if !pred(ex.c.Raw) {
+				fmt.Fprintf(out, "csfuzz: %s did not recur when case %d was sent again (timing?); not minimized now\n", id, ex.c.Index)
+				continue
+			}
+			m, calls := Minimize(ex.c.Raw, o.Minimize, pred)
+			fmt.Fprintf(out, "csfuzz: %s minimized (%d -> %d bytes, %d replays): %s\n", id, len(ex.c.Raw), len(m), calls,
+				strings.ReplaceAll(clip([]byte(Escape(m))), "\n", ""))
+		}
+	}()
 	start := time.Now()
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -187,7 +267,10 @@ func Run(o Options) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				record(h.Run(caseAt(i)))
+				oc := h.Run(caseAt(i))
+				mu.Lock()
+				record(oc)
+				mu.Unlock()
 			}
 		}()
 	}
@@ -205,15 +288,17 @@ func Run(o Options) (*Report, error) {
 			case <-tick.C:
 			}
 			s := up.Unclaimed(10 * time.Second)
-			px.Ledger.Prune(60 * time.Second)
+			px.Ledger.Prune(60*time.Second, 60*time.Second)
 			mu.Lock()
-			strays = append(strays, s...)
+			pending = append(pending, s...)
 			n := rep.Cases
+			classes := len(rep.ByClass)
 			mu.Unlock()
+			resolve(false)
 			if time.Since(last) >= 30*time.Second {
 				last = time.Now()
 				el := time.Since(start).Seconds()
-				fmt.Fprintf(out, "csfuzz: %d/%d cases, %.0f cases/s, %d discrepancy classes so far\n", n, total, float64(n)/el, len(rep.ByClass))
+				fmt.Fprintf(out, "csfuzz: %d/%d cases, %.0f cases/s, %d discrepancy classes so far\n", n, total, float64(n)/el, classes)
 			}
 		}
 	}()
@@ -229,16 +314,36 @@ func Run(o Options) (*Report, error) {
 	close(jobs)
 	wg.Wait()
 	rep.Elapsed = time.Since(start)
+	mu.Lock()
+	foundClosed = true
+	close(found)
+	mu.Unlock()
+	<-minDone
+	lateWG.Wait() // after the minimizer: it starts background readers too
 	close(stopSweep)
 	<-sweepDone
 	// Everything still unclaimed once traffic has stopped is a stray: bytes that reached the
-	// upstream that no forwarded exchange accounts for.
+	// upstream that no case claimed. Each is matched by its traceparent to the ledger.
 	time.Sleep(500 * time.Millisecond) // let in-flight upstream writes land before the last sweep
-	strays = append(strays, up.Unclaimed(0)...)
+	mu.Lock()
+	pending = append(pending, up.Unclaimed(0)...)
+	mu.Unlock()
+	for wait := time.Now().Add(5 * time.Second); ; {
+		resolve(false)
+		mu.Lock()
+		left := len(pending)
+		mu.Unlock()
+		if left == 0 || time.Now().After(wait) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the ledger follower may still be catching up
+	}
+	resolve(true)
 	rep.UpstreamBytes = up.Bytes() - baseline
-	rep.Strays = len(strays)
-	for _, a := range strays {
-		rep.StrayBytes += len(a.Raw)
+	rep.StrayForwarded, rep.StrayRefused, rep.StrayDuplicate, rep.StrayUnknown =
+		resolver.forwarded, resolver.refused, resolver.duplicate, resolver.unknown
+	for _, u := range resolver.unclaimed {
+		fmt.Fprintf(out, "csfuzz: forwarded, no case read its answer (claimed from the ledger): %s\n", u)
 	}
 	fmt.Fprintf(out, "csfuzz: warm-up sent %d requests before the cases\n", len(warm))
 	for conn, n := range up.Pending() {
@@ -248,36 +353,10 @@ func Run(o Options) (*Report, error) {
 				Detail: fmt.Sprintf("connection %d holds %d bytes that are not a complete request", conn, n)}}
 		}
 	}
-	// Attribute strays: replay, one at a time, the cases that were in flight when each arrived.
 	serial := *h
-	serial.Serial, serial.Patient = true, true
-	quick := *h
-	quick.Serial = true // exact byte accounting, short waits: for minimizing
-	replayed := map[int]bool{}
-	for _, a := range strays {
-		var suspects []int
-		for _, w := range windows {
-			if !a.At.Before(w.start) && !a.At.After(w.end.Add(15*time.Second)) && !replayed[w.i] {
-				suspects = append(suspects, w.i)
-			}
-		}
-		confirmed := false
-		for _, i := range suspects[:min(len(suspects), 24)] {
-			replayed[i] = true
-			oc := serial.Run(caseAt(i))
-			for _, d := range oc.Discrepancies {
-				confirmed = true
-				rep.ByClass[d.Class]++
-				if _, ok := rep.Examples[d.ID()]; !ok {
-					rep.Examples[d.ID()] = example{oc.Case, d}
-				}
-			}
-		}
-		if !confirmed {
-			rep.Unconfirmed++
-			fmt.Fprintf(out, "csfuzz: stray upstream bytes not reproduced by replaying %d suspects: %q\n", len(suspects), clip(a.Raw))
-		}
-	}
+	serial.Serial, serial.Patient, serial.Late, serial.LateWG = true, true, nil, nil
+	quick := serial
+	quick.Patient = false // exact byte accounting, short waits: for minimizing
 	// A class outside the open list fails the run only if its example reproduces when replayed
 	// alone with full timeouts: a wait that ran out on a loaded machine is not a finding.
 	for id, ex := range rep.Examples {
@@ -376,8 +455,11 @@ func (r *Report) Print(w io.Writer) {
 			float64(r.Answered.Microseconds())/float64(r.Cases)/1000, float64(r.Journaled.Microseconds())/float64(r.Cases)/1000)
 	}
 	fmt.Fprintf(w, "csfuzz: %d denied because the policy engine could not judge the input (fail closed)\n", r.FailedClosed)
-	fmt.Fprintf(w, "csfuzz: upstream received %d bytes during the cases: %d inside the forwarded requests the checks claimed, %d in %d stray arrivals (%d of them not reproduced by a serial replay)\n",
-		r.UpstreamBytes, r.ClaimedBytes, r.StrayBytes, r.Strays, r.Unconfirmed)
+	fmt.Fprintf(w, "csfuzz: %d answers were read in the background after a case's short wait\n", r.LateAnswers)
+	fmt.Fprintf(w, "csfuzz: upstream received %d bytes during the cases: %d inside the forwarded requests the cases claimed, %d in %d stray arrivals\n",
+		r.UpstreamBytes, r.ClaimedBytes, r.StrayBytes, r.Strays)
+	fmt.Fprintf(w, "csfuzz: strays matched by traceparent to the ledger: %d forwarded with no case reading the answer (claimed from the ledger and checked), %d refused yet upstream, %d duplicates of a claimed exchange, %d no exchange records\n",
+		r.StrayForwarded, r.StrayRefused, r.StrayDuplicate, r.StrayUnknown)
 	for _, u := range r.Unreproduced {
 		fmt.Fprintf(w, "csfuzz: not reproduced when replayed alone (timing on a loaded machine?), not counted: %s\n", u)
 	}
@@ -417,6 +499,9 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	for c := range r.Open {
+		if strings.HasPrefix(c, "answers:") {
+			continue // the answer side's (RunAnswers)
+		}
 		if _, seen := r.ByClass[c]; !seen {
 			fmt.Fprintf(w, "  note: open class %s was not seen in this run (fixed? then remove it from the open list)\n", c)
 		}

@@ -180,26 +180,48 @@ func (u *Upstream) record(a *Arrival) {
 	u.orphans = append(u.orphans, a)
 }
 
-// Claim takes the arrivals that carry this traceparent, waiting until at least one is there or
-// the deadline passes.
-func (u *Upstream) Claim(traceparent string, deadline time.Time) []*Arrival {
+// Claim takes one arrival that carries this traceparent: the first that match accepts (the
+// request the ledger recorded), waiting for one until the deadline; at the deadline, the first
+// arrival with this traceparent, whatever it holds (the checks then say how it differs). Other
+// arrivals with the same traceparent stay: another exchange may have recorded it too (an agent's
+// own traceparent in two cases), and what no exchange claims is a stray.
+func (u *Upstream) Claim(traceparent string, match func(*Arrival) bool, deadline time.Time) *Arrival {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
 		u.mu.Lock()
 		got := u.byTrace[traceparent]
-		if len(got) > 0 {
-			delete(u.byTrace, traceparent)
-			u.mu.Unlock()
-			return got
+		for i, a := range got {
+			if match == nil || match(a) {
+				u.takeLocked(traceparent, i)
+				u.mu.Unlock()
+				return a
+			}
 		}
 		wake := u.notify
 		u.mu.Unlock()
 		select {
 		case <-wake:
 		case <-timer.C:
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			if got := u.byTrace[traceparent]; len(got) > 0 {
+				a := got[0]
+				u.takeLocked(traceparent, 0)
+				return a
+			}
 			return nil
 		}
+	}
+}
+
+func (u *Upstream) takeLocked(tp string, i int) {
+	got := u.byTrace[tp]
+	rest := append(append([]*Arrival(nil), got[:i]...), got[i+1:]...)
+	if len(rest) == 0 {
+		delete(u.byTrace, tp)
+	} else {
+		u.byTrace[tp] = rest
 	}
 }
 
@@ -221,9 +243,18 @@ func (u *Upstream) Unclaimed(age time.Duration) []*Arrival {
 	}
 	u.orphans = keep
 	for tp, as := range u.byTrace {
-		if as[0].At.Before(cut) {
-			out = append(out, as...)
+		var young []*Arrival
+		for _, a := range as {
+			if a.At.Before(cut) {
+				out = append(out, a)
+			} else {
+				young = append(young, a)
+			}
+		}
+		if len(young) == 0 {
 			delete(u.byTrace, tp)
+		} else {
+			u.byTrace[tp] = young
 		}
 	}
 	return out

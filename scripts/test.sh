@@ -43,3 +43,11 @@ echo "== fuzz: differential fuzzer, seeded CI slice (fuzz/README.md) ==" >&2
 bash scripts/fuzz.sh --ci
 echo "== egress: the agent cannot go around the sidecar (docs/helm.md, the iptables redirect) ==" >&2
 bash scripts/egress-test.sh
+
+# == Issue 19 (fuzz branch): the answer side of the differential fuzzer, seeded CI slice. A hostile
+# upstream sends mutated answers (status lines, framing, interim 1xx, echoes of the injected
+# credential); each must reach the agent as exchange.completed records it, or as a 502/504 with
+# exchange.failed, and no form of the credential may reach the agent. Fails on a class outside
+# fuzz/corpus/open.txt ("answers:" entries).
+echo "== fuzz: answer side, seeded CI slice (fuzz/README.md) ==" >&2
+bash scripts/fuzz.sh --ci-answers

@@ -27,6 +27,7 @@ func main() {
 	minimize := flag.Int("minimize", 150, "replays allowed to minimize each reproducer")
 	openFile := flag.String("open", "", "the open list (default fuzz/corpus/open.txt)")
 	replay := flag.String("replay", "", "replay these corpus files (comma-separated) one at a time and print every check")
+	answers := flag.Bool("answers", false, "the answer side (issue 19): a hostile upstream sends -cases mutated answers; each must reach the agent as the ledger records it, or as a 502/504, and never with the route's credential")
 	flag.Parse()
 
 	root, err := filepath.Abs(*repo)
@@ -41,6 +42,20 @@ func main() {
 	}
 	if *replay != "" {
 		os.Exit(fuzz.Replay(root, *engine, strings.Split(*replay, ","), os.Stdout))
+	}
+	if *answers {
+		rep, err := fuzz.RunAnswers(fuzz.AnswerOptions{Repo: root, Engine: *engine, Seed: *seed, Cases: *cases, MaxDuration: *dur,
+			Concurrency: *conc, OpenFile: *openFile, Out: os.Stdout})
+		if err != nil {
+			fail(err)
+		}
+		rep.Print(os.Stdout)
+		if bad := rep.Failed(); len(bad) > 0 {
+			fmt.Printf("csfuzz answers: FAILED: discrepancy classes not in the open list: %s\n", strings.Join(bad, ", "))
+			os.Exit(1)
+		}
+		fmt.Printf("csfuzz answers: OK (%s)\n", rep.Elapsed.Round(time.Millisecond))
+		return
 	}
 	rep, err := fuzz.Run(fuzz.Options{Repo: root, Engine: *engine, Seed: *seed, Cases: *cases, MaxDuration: *dur,
 		Concurrency: *conc, CorpusDirs: strings.Split(*corpus, ","), ReproDir: *repro, OpenFile: *openFile,
