@@ -85,7 +85,7 @@ public final class Answers {
     }
     headers.set(EXCHANGE_ID_HEADER, exchangeId);
     // the upstream's buffer is the caller's to release; a scrubbed copy (or the empty one) is ours
-    return new Answer(upstream.status(), headers,
+    return new Answer(status(upstream), headers,
         body == upstreamBody ? body.retainedDuplicate() : body);
   }
 
@@ -102,6 +102,14 @@ public final class Answers {
     }
     headers.set(EXCHANGE_ID_HEADER, exchangeId);
     return headers;
+  }
+
+  /**
+   * The upstream's status code with the standard reason phrase: the upstream's own phrase is text
+   * nobody reads (RFC 9112 4) and could carry anything, the route's credential included.
+   */
+  static HttpResponseStatus status(HttpResponse upstream) {
+    return HttpResponseStatus.valueOf(upstream.status().code());
   }
 
   private static HttpHeaders passedOn(HttpResponse upstream) {

@@ -29,8 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The forms searched for: the whole header value, the credential after its scheme ({@code
  * Bearer}, {@code Basic}, {@code Token}...), for Basic the decoded {@code user:password} pair and
- * the password, and each of those percent-encoded and base64-encoded. Forms shorter than 8
- * characters are not searched (they would match ordinary text). Thread-safe.
+ * the password, and each of those percent-encoded (as a form encoder writes it, and every byte in
+ * upper- and lower-case hex), base64-encoded (standard and URL alphabets, with and without
+ * padding), and with JSON's escaped solidus ({@code \/}). Forms shorter than 8 characters are not
+ * searched (they would match ordinary text). Thread-safe.
  */
 final class CredentialScrubber {
   /** What replaces a secret. */
@@ -82,10 +84,25 @@ final class CredentialScrubber {
     }
     Set<String> all = new LinkedHashSet<>();
     for (String p : plain) {
+      if (p.length() < MIN_SECRET) {
+        continue; // too short to tell from ordinary text: neither it nor its spellings are searched
+      }
+      byte[] bytes = p.getBytes(StandardCharsets.UTF_8);
+      String form = URLEncoder.encode(p, StandardCharsets.UTF_8);
       all.add(p);
-      all.add(URLEncoder.encode(p, StandardCharsets.UTF_8));
-      all.add(URLEncoder.encode(p, StandardCharsets.UTF_8).replace("+", "%20"));
-      all.add(Base64.getEncoder().encodeToString(p.getBytes(StandardCharsets.UTF_8)));
+      all.add(form);
+      all.add(form.replace("+", "%20"));
+      all.add(everyBytePercentEncoded(bytes, "%%%02X"));
+      all.add(everyBytePercentEncoded(bytes, "%%%02x"));
+      all.add(Base64.getEncoder().encodeToString(bytes));
+      all.add(Base64.getEncoder().withoutPadding().encodeToString(bytes));
+      all.add(Base64.getUrlEncoder().encodeToString(bytes));
+      all.add(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+    }
+    for (String f : List.copyOf(all)) {
+      if (f.indexOf('/') >= 0) {
+        all.add(f.replace("/", "\\/")); // JSON may escape the solidus; a JSON parser reads it back
+      }
     }
     List<String> out = new ArrayList<>();
     for (String s : all) {
@@ -95,6 +112,14 @@ final class CredentialScrubber {
     }
     out.sort((a, b) -> b.length() - a.length()); // a longer form first: it may hold a shorter one
     return List.copyOf(out);
+  }
+
+  private static String everyBytePercentEncoded(byte[] bytes, String format) {
+    StringBuilder out = new StringBuilder(bytes.length * 3);
+    for (byte b : bytes) {
+      out.append(String.format(format, b & 0xff));
+    }
+    return out.toString();
   }
 
   /**
@@ -143,7 +168,8 @@ final class CredentialScrubber {
     return false;
   }
 
-  private String cleanText(String text) {
+  /** {@code text} with every secret form replaced (an error message that quotes the upstream). */
+  String cleanText(String text) {
     String out = text;
     for (String s : secrets) {
       if (out.contains(s)) {

@@ -382,7 +382,7 @@ public final class ExchangeFlow {
     x.moveTo(ExchangeState.STREAMING);
     s.metrics().upstreamLatency(now() - x.forwardedNanos()); // to the head: the first byte
     var credential = x.request().route().credential();
-    Answer head = new Answer(upstream.head().status(),
+    Answer head = new Answer(Answers.status(upstream.head()),
         Answers.streamedHead(upstream.head(), x.id(), credential), Unpooled.EMPTY_BUFFER);
     countScrubbed(x, head);
     String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
@@ -504,8 +504,12 @@ public final class ExchangeFlow {
   /** Ends without a usable answer (upstream down, timeout, a write that could not be recorded). */
   private void fail(Run r, UpstreamException e) {
     Exchange x = r.x;
-    Answer answer = r.errors.write(Refusal.error(e.status(), e.code(), e.getMessage(), x.id()));
-    end(r, "failed", answer, s.records().failed(x, answer.code(), e.code(), e.getMessage(),
+    var credential = x.request().route().credential();
+    // a failure's message may quote the upstream's bytes, which may echo the credential
+    String message = credential == null ? e.getMessage()
+        : CredentialScrubber.of(credential).cleanText(String.valueOf(e.getMessage()));
+    Answer answer = r.errors.write(Refusal.error(e.status(), e.code(), message, x.id()));
+    end(r, "failed", answer, s.records().failed(x, answer.code(), e.code(), message,
         e.requestSent(), now(), s.clock().instant()));
   }
 

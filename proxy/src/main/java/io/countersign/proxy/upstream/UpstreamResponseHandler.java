@@ -221,6 +221,15 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     if (code < 100 || code > 599) {
       return "the upstream answered with status " + code + ", outside 100-599";
     }
+    java.util.Set<String> lengths = new java.util.TreeSet<>();
+    for (String v : response.headers().getAll(HttpHeaderNames.CONTENT_LENGTH)) {
+      for (String one : v.split(",", -1)) {
+        lengths.add(one.strip());
+      }
+    }
+    if (lengths.size() > 1) { // RFC 9112 6.3: unrecoverable framing
+      return "the upstream's answer has conflicting Content-Length values " + lengths;
+    }
     if (code == 101) {
       return "the upstream switched protocols (101) although no upgrade was asked for";
     }

@@ -133,4 +133,24 @@ class CredentialScrubberTest {
     tail.release();
     assertFalse(scan.replaced());
   }
+
+  @Test
+  void theSpellingsAParserReadsBackAsTheSecretAreRemovedToo() {
+    Route.InjectedCredential token = new Route.InjectedCredential("Authorization",
+        "Bearer fz+S3cret/route=7f3a", false);
+    byte[] raw = "fz+S3cret/route=7f3a".getBytes(StandardCharsets.UTF_8);
+    StringBuilder everyByte = new StringBuilder();
+    for (byte b : raw) {
+      everyByte.append(String.format("%%%02x", b));
+    }
+    String body = String.join(" | ", "{\"t\":\"fz+S3cret\\/route=7f3a\"}",
+        Base64.getEncoder().withoutPadding().encodeToString(raw),
+        Base64.getUrlEncoder().encodeToString(raw),
+        Base64.getUrlEncoder().withoutPadding().encodeToString(raw),
+        everyByte.toString(), everyByte.toString().toUpperCase(java.util.Locale.ROOT).replace("%", "%"));
+    String cleaned = clean(token, new DefaultHttpHeaders(), body);
+    assertEquals(String.join(" | ", "{\"t\":\"[removed-by-countersign]\"}",
+        "[removed-by-countersign]", "[removed-by-countersign]", "[removed-by-countersign]",
+        "[removed-by-countersign]", "[removed-by-countersign]"), cleaned);
+  }
 }
