@@ -160,11 +160,15 @@ class McpSdkIT {
   @Test
   void theSdkClientListsCallsIsRefusedAndWaitsOutAnApprovalThroughTheProxy() throws Exception {
     Path out = tmp.resolve("support.out");
+    List<String> before = pendingIds();
+    int ledgerBefore = proxy.ledger().size();
     Process p = client("support", out);
-    Await.until("the held refund", WAIT,
-        () -> !proxy.server().approvals().pending(a -> true).isEmpty() || !p.isAlive());
+    Await.until("the held refund", WAIT, () -> pendingIds().size() > before.size() || !p.isAlive());
     assertTrue(p.isAlive(), () -> "the client ended before the hold:\n" + read(out));
-    String ticket = proxy.server().approvals().pending(a -> true).get(0).id();
+    List<String> added = pendingIds();
+    added.removeAll(before);
+    assertEquals(1, added.size(), added.toString());
+    String ticket = added.get(0);
     assertFalse(read(out).contains("\"step\": \"issue_refund\","), "still waiting for the approval");
     assertFalse(toolsTheServerRan().contains("issue_refund"), "held, so not run yet");
     AdminClient admin = new AdminClient(proxy.server().adminAddress());
@@ -205,11 +209,39 @@ class McpSdkIT {
         "the denied call never reached the server, the approved one ran once");
     step(seen, "closed", out);
 
-    List<JsonNode> ledger = proxy.ledger();
+    List<JsonNode> all = proxy.ledger();
+    List<JsonNode> ledger = all.subList(ledgerBefore, all.size());
+    // every request the SDK made, as the policy judged it: the discover probe is refused (the
+    // catalog does not list server/discover), the session's GET event stream and the DELETE at
+    // close pass, forwarded to the server
+    List<String> judged = ledger.stream().filter(e -> "exchange.decided".equals(e.path("type").asText()))
+        .map(e -> e.path("body").path("request").path("method").asText() + " "
+            + e.path("body").path("mcp").path("method").asText("-") + " "
+            + e.path("body").path("decision").path("rule").asText())
+        .sorted().toList();
+    assertEquals(List.of(
+        "DELETE - support-mcp.session_end",
+        "GET - support-mcp.event_stream",
+        "POST initialize support-mcp.protocol",
+        "POST notifications/initialized support-mcp.protocol",
+        "POST server/discover mcp.method_not_allowed",
+        "POST tools/call support-mcp.delete_customer_forbidden",
+        "POST tools/call support-mcp.lookup_customer",
+        "POST tools/call support-mcp.refund_large",
+        "POST tools/list support-mcp.list"), judged);
+    for (String method : List.of("GET", "DELETE")) {
+      String id = ledger.stream().filter(e -> method.equals(e.path("body").path("request")
+          .path("method").asText())).findFirst().orElseThrow().path("exchange_id").asText();
+      JsonNode end = proxy.awaitLedger(id, 2).get(1);
+      assertEquals("forwarded", end.path("body").path("outcome").asText(), method + ": " + end);
+      assertEquals(200, end.path("body").path("status").asInt(), method + ": " + end);
+    }
     JsonNode deleteDecided = decided(ledger, "delete_customer");
     assertEquals("deny", deleteDecided.path("body").path("decision").path("action").asText());
     assertEquals("c-42", deleteDecided.path("body").path("mcp").path("arguments").path("id").asText());
-    JsonNode refundDecided = decided(ledger, "issue_refund");
+    JsonNode refundDecided = ledger.stream().filter(e -> "exchange.decided".equals(e.path("type")
+        .asText()) && "o-7".equals(e.path("body").path("mcp").path("arguments").path("order").asText()))
+        .findFirst().orElseThrow(() -> new AssertionError("no exchange.decided for the refund"));
     JsonNode mcp = refundDecided.path("body").path("mcp");
     assertEquals("tools/call", mcp.path("method").asText());
     assertEquals(950, mcp.path("arguments").path("amount").asInt(), mcp.toString());
@@ -223,6 +255,63 @@ class McpSdkIT {
         .orElseThrow(() -> new AssertionError("no exchange.completed for the refund: " + ledger));
     assertEquals(200, completed.path("body").path("status").asInt(), completed.toString());
     assertTrue(completed.toString().contains("refunded 950 on o-7"), completed.toString());
+  }
+
+  private List<String> pendingIds() {
+    List<String> ids = new ArrayList<>();
+    proxy.server().approvals().pending(a -> true).forEach(a -> ids.add(a.id()));
+    return ids;
+  }
+
+  /**
+   * What the SDK does while a call is held and nobody approves: its default HTTP client reads
+   * with a 300 s timeout and its session sets no request timeout, so a sync hold has to be
+   * decided within 300 s. Past a read timeout (2 s here) the whole connection fails with
+   * httpx2.ReadTimeout; past a session read timeout the call fails with MCPError -32001. Either
+   * way the SDK drops the POST and the proxy ends the hold as abandoned.
+   */
+  @Test
+  void aHeldCallMustBeDecidedWithinTheSdksReadTimeout() throws Exception {
+    Path out = tmp.resolve("timeouts.out");
+    List<String> before = pendingIds();
+    Process p = client("timeouts", out);
+    assertTrue(p.waitFor(90, TimeUnit.SECONDS), () -> "the client did not finish:\n" + read(out));
+    assertEquals(0, p.exitValue(), () -> "the client failed:\n" + read(out));
+    System.out.println("the MCP client saw:\n" + read(out));
+    List<JsonNode> seen = lines(out);
+    JsonNode defaults = step(seen, "defaults", out);
+    assertEquals(300.0, defaults.path("http_read").asDouble(), defaults.toString());
+    assertTrue(defaults.path("session_read").isNull(), defaults.toString());
+    for (String name : List.of("http_read_2s", "session_read_2s")) {
+      JsonNode held = step(seen, name, out);
+      assertFalse(held.path("ok").asBoolean(), held.toString());
+      double seconds = held.path("seconds").asDouble();
+      assertTrue(seconds >= 2.0 && seconds < 10.0, name + " gave up after " + seconds + " s");
+    }
+    // the HTTP read timeout is not a clean error for the call: the transport's task fails and
+    // takes the whole connection down
+    assertEquals("[\"httpx2.ReadTimeout\"]", step(seen, "http_read_2s", out).path("causes").toString());
+    assertFalse(read(out).contains("http_read_2s_call"), "the call itself never returned");
+    JsonNode session = step(seen, "session_read_2s", out);
+    assertEquals("MCPError", session.path("exception").asText(), session.toString());
+    assertEquals(-32001, session.path("code").asInt(), "the SDK's own request timeout: " + session);
+    // the SDK drops the POST it waited on, so the proxy withdraws the hold: nothing is left
+    // pending for an approver to approve into a connection nobody reads
+    for (String order : List.of("o-8", "o-9")) {
+      String id = proxy.ledger().stream().filter(e -> order.equals(e.path("body").path("mcp")
+          .path("arguments").path("order").asText())).findFirst()
+          .orElseThrow(() -> new AssertionError("no decision for " + order)).path("exchange_id").asText();
+      Await.until("the end of the held " + order, WAIT, () -> proxy.ledger(id).stream()
+          .anyMatch(e -> "exchange.completed".equals(e.path("type").asText())));
+      List<JsonNode> events = proxy.ledger(id);
+      assertEquals(List.of("exchange.decided", "approval.opened", "approval.abandoned",
+          "exchange.completed"), events.stream().map(e -> e.path("type").asText()).toList(), order);
+      assertEquals("approval_abandoned", events.get(3).path("body").path("outcome").asText());
+    }
+    List<String> added = pendingIds();
+    added.removeAll(before);
+    assertEquals(List.of(), added, "no hold is left pending");
+    assertFalse(read(calls).contains("o-8") || read(calls).contains("o-9"), "nothing ran");
   }
 
   private static JsonNode decided(List<JsonNode> ledger, String tool) {
