@@ -112,15 +112,21 @@ class McpToolListIT {
   }
 
   @Test
-  void aToolListThatCannotBeReadIsA502() {
+  void aToolListThatCannotBeReadIsRefusedAsAnUpstreamFailure() {
     String broken = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"tools\":\"all of them\"}}";
     try (StreamingAgent agent = list()) {
       ScriptedUpstream.Connection up = upstream.next(WAIT);
       up.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
           + broken.length() + "\r\nConnection: close\r\n\r\n" + broken);
       String head = agent.head(WAIT);
-      assertTrue(head.startsWith("HTTP/1.1 502"), head);
-      assertTrue(agent.readToEnd(WAIT).contains("tools/list"));
+      // an MCP route's dialect is jsonrpc: the 502 is a JSON-RPC error answering the request's id
+      assertTrue(head.startsWith("HTTP/1.1 200"), head);
+      String all = agent.readToEnd(WAIT);
+      JsonNode refusal = ProxyFixture.json(all);
+      assertEquals(7, refusal.path("id").asInt(), all);
+      assertEquals(-32011, refusal.path("error").path("code").asInt(), all);
+      assertEquals(502, refusal.path("error").path("data").path("http_status").asInt(), all);
+      assertTrue(refusal.path("error").path("message").asText().contains("tools/list"), all);
     }
   }
 
