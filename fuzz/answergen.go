@@ -52,11 +52,11 @@ func CredentialForms() []CredentialForm {
 		add(p.name+"-percent20", strings.ReplaceAll(url.QueryEscape(p.v), "+", "%20"), true)
 		add(p.name+"-base64", base64.StdEncoding.EncodeToString([]byte(p.v)), true)
 	}
-	add("token-base64-unpadded", strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(AnswerToken)), "="), false)
-	add("token-base64url", base64.RawURLEncoding.EncodeToString([]byte(AnswerToken)), false)
-	add("token-path-escaped", url.PathEscape(AnswerToken), false)
-	add("token-json-slash", strings.ReplaceAll(AnswerToken, "/", `\/`), false)
-	add("token-percent-all", percentAll(AnswerToken), false)
+	add("token-base64-unpadded", strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(AnswerToken)), "="), true)
+	add("token-base64url", base64.RawURLEncoding.EncodeToString([]byte(AnswerToken)), true)
+	add("token-path-escaped", url.PathEscape(AnswerToken), true)
+	add("token-json-slash", strings.ReplaceAll(AnswerToken, "/", `\/`), true)
+	add("token-percent-all", percentAll(AnswerToken), true)
 	return out
 }
 

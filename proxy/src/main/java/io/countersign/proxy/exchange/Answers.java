@@ -75,12 +75,16 @@ public final class Answers {
     if (credential != null) {
       body = CredentialScrubber.of(credential).clean(headers, body);
     }
-    if (head || code == 304) { // Content-Length says what a GET would have got
+    if (code == 205) { // what the agent's encoder sends, HEAD or not (RFC 9110 15.3.6)
+      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+    } else if (code == 204) { // none (RFC 9110 8.6)
+      headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+    } else if (head || code == 304) { // Content-Length says what a GET would have got
       String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
       if (length != null) {
         headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
       }
-    } else if (code != 204) { // 204 has no Content-Length; 205 says 0
+    } else {
       headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
     }
     headers.set(EXCHANGE_ID_HEADER, exchangeId);

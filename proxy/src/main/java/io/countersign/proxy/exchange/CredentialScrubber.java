@@ -29,8 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The forms searched for: the whole header value, the credential after its scheme ({@code
  * Bearer}, {@code Basic}, {@code Token}...), for Basic the decoded {@code user:password} pair and
- * the password, and each of those percent-encoded (as a form encoder writes it, and every byte in
- * upper- and lower-case hex), base64-encoded (standard and URL alphabets, with and without
+ * the password, and each of those percent-encoded (as a form encoder and a URI path segment write
+ * it, and every byte in upper- and lower-case hex), base64-encoded (standard and URL alphabets, with and without
  * padding), and with JSON's escaped solidus ({@code \/}). Forms shorter than 8 characters are not
  * searched (they would match ordinary text). Thread-safe.
  */
@@ -92,6 +92,7 @@ final class CredentialScrubber {
       all.add(p);
       all.add(form);
       all.add(form.replace("+", "%20"));
+      all.add(pathSegment(bytes));
       all.add(everyBytePercentEncoded(bytes, "%%%02X"));
       all.add(everyBytePercentEncoded(bytes, "%%%02x"));
       all.add(Base64.getEncoder().encodeToString(bytes));
@@ -112,6 +113,21 @@ final class CredentialScrubber {
     }
     out.sort((a, b) -> b.length() - a.length()); // a longer form first: it may hold a shorter one
     return List.copyOf(out);
+  }
+
+  /** As a URI path segment spells it (RFC 3986 pchar): unreserved, sub-delims, : and @ kept. */
+  private static String pathSegment(byte[] bytes) {
+    StringBuilder out = new StringBuilder(bytes.length * 3);
+    for (byte b : bytes) {
+      int c = b & 0xff;
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
+        out.append((char) c);
+      } else {
+        out.append(String.format("%%%02X", c));
+      }
+    }
+    return out.toString();
   }
 
   private static String everyBytePercentEncoded(byte[] bytes, String format) {

@@ -127,9 +127,8 @@ public final class UpstreamStream {
     }
     if (c.decoderResult().isFailure()) {
       c.release();
-      Throwable cause = c.decoderResult().cause();
       finish(StreamEnd.UPSTREAM_BROKE, "the upstream's stream broke: "
-          + (cause == null || cause.getMessage() == null ? String.valueOf(cause) : cause.getMessage()));
+          + UpstreamResponseHandler.why(c.decoderResult().cause()));
       drain();
       return;
     }
