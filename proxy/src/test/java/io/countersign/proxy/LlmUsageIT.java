@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,7 +69,7 @@ class LlmUsageIT {
           + "Connection: close\r\n\r\n");
       up.chunk("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini-2024-07-18\","
           + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}],\"usage\":null}\n\n");
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       agent.awaitBody("Hel", WAIT); // the first token is here before the stream ends
       up.chunk("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini-2024-07-18\","
           + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n")
@@ -80,7 +79,7 @@ class LlmUsageIT {
           .chunk("data: [DONE]\n\n").write("0\r\n\r\n");
       agent.readToEnd(WAIT);
       assertTrue(agent.ended());
-      JsonNode usage = completed(head).path("usage");
+      JsonNode usage = completed(agent).path("usage");
       assertEquals("gpt-4o-mini-2024-07-18", usage.path("model").asText(), usage.toString());
       assertEquals(1_000_000, usage.path("input_tokens").asLong());
       assertEquals(500_000, usage.path("output_tokens").asLong());
@@ -125,15 +124,8 @@ class LlmUsageIT {
     assertEquals("llm.model_not_priced", ProxyFixture.json(r.body()).path("rule").asText());
   }
 
-  private static JsonNode completed(String head) {
-    String id = null;
-    for (String line : head.split("\r\n")) {
-      if (line.toLowerCase(Locale.ROOT).startsWith("x-countersign-exchange-id:")) {
-        id = line.substring(line.indexOf(':') + 1).strip();
-      }
-    }
-    assertTrue(id != null, head);
-    JsonNode outcome = proxy.awaitLedger(id, 2).get(1);
+  private static JsonNode completed(StreamingAgent agent) {
+    JsonNode outcome = proxy.awaitLedger(agent.exchangeId(), 2).get(1);
     assertEquals("exchange.completed", outcome.path("type").asText(), outcome.toString());
     return outcome.path("body");
   }

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,7 +82,7 @@ class McpToolListIT {
       assertTrue(head.startsWith("HTTP/1.1 200"), head);
       String body = agent.readToEnd(WAIT);
       assertEquals(List.of("lookup_customer", "issue_refund"), names(ProxyFixture.json(body)));
-      JsonNode recorded = completed(head).path("response").path("body");
+      JsonNode recorded = completed(agent).path("response").path("body");
       assertEquals(List.of("lookup_customer", "issue_refund"), names(recorded), "the ledger has what the agent got");
     }
   }
@@ -96,7 +95,7 @@ class McpToolListIT {
           + "Connection: close\r\n\r\n");
       String note = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"tools\"}}";
       up.chunk("event: message\ndata: " + note + "\n\n");
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       agent.awaitBody("notifications/message", WAIT); // an event before the list passes at once
       up.chunk("event: message\ndata: " + TOOLS.substring(0, 60)).chunk(TOOLS.substring(60) + "\n\n")
           .write("0\r\n\r\n");
@@ -107,7 +106,7 @@ class McpToolListIT {
       String data = events[1].substring(events[1].indexOf("data: ") + 6);
       assertEquals(List.of("lookup_customer", "issue_refund"), names(ProxyFixture.json(data)));
       assertFalse(body.contains("delete_customer") || body.contains("mine_bitcoin"), body);
-      assertEquals("complete", completed(head).path("response").path("stream").path("ended").asText());
+      assertEquals("complete", completed(agent).path("response").path("stream").path("ended").asText());
     }
   }
 
@@ -130,15 +129,8 @@ class McpToolListIT {
     }
   }
 
-  private static JsonNode completed(String head) {
-    String id = null;
-    for (String line : head.split("\r\n")) {
-      if (line.toLowerCase(Locale.ROOT).startsWith("x-countersign-exchange-id:")) {
-        id = line.substring(line.indexOf(':') + 1).strip();
-      }
-    }
-    assertTrue(id != null, head);
-    JsonNode outcome = proxy.awaitLedger(id, 2).get(1);
+  private static JsonNode completed(StreamingAgent agent) {
+    JsonNode outcome = proxy.awaitLedger(agent.exchangeId(), 2).get(1);
     assertEquals("exchange.completed", outcome.path("type").asText(), outcome.toString());
     return outcome.path("body");
   }

@@ -86,7 +86,7 @@ class StreamingIT {
       String body = agent.readToEnd(WAIT);
       assertTrue(agent.ended(), "the stream ended properly");
       assertEquals("data: one\n\nevent: update\r\ndata: two\r\ndata: 2b\r\n\r\n", body);
-      JsonNode response = completed(proxy, head).path("response");
+      JsonNode response = completed(proxy, agent).path("response");
       assertEquals(200, response.path("status").asInt());
       assertEquals(body.getBytes(StandardCharsets.UTF_8).length, response.path("size").asLong());
       assertEquals(sha256(agent.bodyBytes()), response.path("body_sha256").asText());
@@ -107,11 +107,11 @@ class StreamingIT {
       up.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
           .write("{\"deal\":").write("42}");
       up.close();
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       String body = agent.readToEnd(WAIT);
       assertTrue(agent.ended());
       assertEquals("{\"deal\":42}", body);
-      JsonNode response = completed(proxy, head).path("response");
+      JsonNode response = completed(proxy, agent).path("response");
       assertEquals(42, response.path("body").path("deal").asInt(), response.toString());
       assertEquals("complete", response.path("stream").path("ended").asText());
       assertTrue(response.path("stream").path("prefix_complete").asBoolean(), response.toString());
@@ -124,12 +124,12 @@ class StreamingIT {
       ScriptedUpstream.Connection up = upstream.next(WAIT);
       up.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
           .chunk("half of it");
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       agent.awaitBody("half of it", WAIT);
       up.close(); // no last chunk
       agent.readToEnd(WAIT);
       assertTrue(agent.cut(), "the agent must see the body was cut, not complete");
-      JsonNode stream = completed(proxy, head).path("response").path("stream");
+      JsonNode stream = completed(proxy, agent).path("response").path("stream");
       assertEquals("upstream_broke", stream.path("ended").asText(), stream.toString());
       assertEquals("half of it", stream.path("prefix").asText());
     }
@@ -147,12 +147,12 @@ class StreamingIT {
           .chunk(token.substring(5, 9))
           .chunk(token.substring(9) + " and more")
           .write("0\r\n\r\n");
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       String body = agent.readToEnd(WAIT);
       assertFalse(body.contains(token.substring(3)), body);
       // the longest form found is the whole header value, scheme included
       assertEquals("you sent [removed-by-countersign] and more", body);
-      JsonNode stream = completed(proxy, head).path("response").path("stream");
+      JsonNode stream = completed(proxy, agent).path("response").path("stream");
       assertTrue(stream.path("credential_scrubbed").asBoolean(), stream.toString());
     }
   }
@@ -177,7 +177,7 @@ class StreamingIT {
         }
         up.write("0\r\n\r\n");
       });
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       // the agent reads nothing more: the upstream's writes must stall at what the socket buffers
       // hold, not run to the end into the proxy's memory
       Await.until("the upstream to have written into the buffers", WAIT, () -> written.get() > 0);
@@ -192,7 +192,7 @@ class StreamingIT {
       writer.get();
       assertTrue(agent.ended());
       assertEquals(total, agent.bodyBytes().length);
-      JsonNode response = completed(proxy, head).path("response");
+      JsonNode response = completed(proxy, agent).path("response");
       assertEquals(total, response.path("size").asLong());
       assertEquals(sha256(agent.bodyBytes()), response.path("body_sha256").asText());
       assertEquals(64 * 1024, response.path("stream").path("prefix").asText().length());
@@ -218,7 +218,7 @@ class StreamingIT {
     try (StreamingAgent agent = agent(tight, "too-long")) {
       ScriptedUpstream.Connection up = upstream.next(WAIT);
       up.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       String kib = "x".repeat(1024);
       CompletableFuture.runAsync(() -> {
         try {
@@ -232,7 +232,7 @@ class StreamingIT {
       agent.readToEnd(WAIT);
       assertTrue(agent.cut());
       assertTrue(agent.bodyBytes().length <= 1 << 20, "no more than the limit reaches the agent");
-      JsonNode stream = completed(tight, head).path("response").path("stream");
+      JsonNode stream = completed(tight, agent).path("response").path("stream");
       assertEquals("limit", stream.path("ended").asText(), stream.toString());
       assertTrue(up.closedByProxy(WAIT), "the upstream connection is closed");
     }
@@ -244,11 +244,11 @@ class StreamingIT {
       ScriptedUpstream.Connection up = upstream.next(WAIT);
       up.write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
           .chunk("data: hello\n\n");
-      String head = agent.head(WAIT);
+      agent.head(WAIT);
       agent.readToEnd(WAIT);
       assertTrue(agent.cut());
       assertEquals("data: hello\n\n", agent.body());
-      JsonNode stream = completed(tight, head).path("response").path("stream");
+      JsonNode stream = completed(tight, agent).path("response").path("stream");
       assertEquals("idle_timeout", stream.path("ended").asText(), stream.toString());
       assertTrue(up.closedByProxy(WAIT));
     }
@@ -256,16 +256,17 @@ class StreamingIT {
 
   @Test
   void anAgentThatLeavesMidStreamEndsItAsAgentGoneAndTheUpstreamIsClosed() {
-    String head;
+    String id;
     ScriptedUpstream.Connection up;
     try (StreamingAgent agent = agent(proxy, "leaver")) {
       up = upstream.next(WAIT);
       up.write(SSE_HEAD).chunk("data: first\n\n");
-      head = agent.head(WAIT);
+      agent.head(WAIT);
+      id = agent.exchangeId();
       agent.awaitBody("data: first", WAIT);
     } // the agent closes its connection
     assertTrue(up.closedByProxy(WAIT), "the proxy closes the upstream stream nobody reads");
-    JsonNode stream = completed(proxy, head).path("response").path("stream");
+    JsonNode stream = proxy.awaitLedger(id, 2).get(1).path("body").path("response").path("stream");
     assertEquals("agent_gone", stream.path("ended").asText(), stream.toString());
     assertEquals(1, stream.path("event_count").asInt());
   }
@@ -294,16 +295,9 @@ class StreamingIT {
     return false;
   }
 
-  /** The body of the exchange's {@code exchange.completed}, found by the id in the head. */
-  private static JsonNode completed(ProxyFixture p, String head) {
-    String id = null;
-    for (String line : head.split("\r\n")) {
-      if (line.toLowerCase(Locale.ROOT).startsWith("x-countersign-exchange-id:")) {
-        id = line.substring(line.indexOf(':') + 1).strip();
-      }
-    }
-    assertTrue(id != null, head);
-    JsonNode outcome = p.awaitLedger(id, 2).get(1);
+  /** The body of the exchange's {@code exchange.completed}, by the id in the agent's head. */
+  private static JsonNode completed(ProxyFixture p, StreamingAgent agent) {
+    JsonNode outcome = p.awaitLedger(agent.exchangeId(), 2).get(1);
     assertEquals("exchange.completed", outcome.path("type").asText(), outcome.toString());
     assertEquals("forwarded", outcome.path("body").path("outcome").asText());
     return outcome.path("body");

@@ -1,7 +1,5 @@
 package io.countersign.proxy.exchange;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.countersign.ledger.LedgerEvent;
 import io.countersign.ledger.event.LlmUsage;
 import io.countersign.ledger.event.PolicyShadowDisagreed;
@@ -22,11 +20,8 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.EventLoop;
 import io.countersign.proxy.mcp.ToolListFilter;
 import io.countersign.proxy.upstream.StreamEnd;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
@@ -54,7 +49,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExchangeFlow {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeFlow.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The status journaled for an exchange whose agent left while it was held (as nginx's 499). */
   static final int AGENT_GONE = 499;
@@ -368,7 +362,7 @@ public final class ExchangeFlow {
     long now = now();
     s.metrics().upstreamLatency(now - x.forwardedNanos());
     LlmPricing pricing = pricing(x);
-    LlmUsage usage = pricing == null ? null : pricing.price(json(answer.body()), requestModel(x));
+    LlmUsage usage = pricing == null ? null : pricing.ofAnswer(answer.body(), x.request());
     spent(x, usage);
     end(r, "forwarded", answer, s.records().forwarded(x, answer, usage, now, s.clock().instant()));
   }
@@ -404,12 +398,7 @@ public final class ExchangeFlow {
     }
     s.metrics().streamEnded(x.request().route().name(), summary.end().wireName(), summary.bytes());
     LlmPricing pricing = pricing(x);
-    LlmUsage usage = null;
-    if (pricing != null) {
-      JsonNode reported = summary.usageEvent() != null ? json(summary.usageEvent())
-          : summary.head() != null ? json(Unpooled.wrappedBuffer(summary.head())) : null;
-      usage = pricing.price(reported, requestModel(x));
-    }
+    LlmUsage usage = pricing == null ? null : pricing.ofStream(summary, x.request());
     spent(x, usage);
     close(r, "forwarded", head.code(),
         s.records().streamed(x, head, summary, usage, now(), s.clock().instant()),
@@ -464,30 +453,6 @@ public final class ExchangeFlow {
     } catch (IllegalArgumentException e) {
       LOG.warn("exchange {}: {}; its usage is not charged", x.id(), e.getMessage());
       return null;
-    }
-  }
-
-  private static String requestModel(Exchange x) {
-    JsonNode view = x.request().content().view();
-    return view != null && view.path("model").isTextual() ? view.path("model").asText() : null;
-  }
-
-  private static JsonNode json(String text) {
-    try {
-      return JSON.readTree(text);
-    } catch (IOException e) {
-      return null; // not JSON: no usage to read
-    }
-  }
-
-  private static JsonNode json(ByteBuf body) {
-    if (!body.isReadable()) {
-      return null;
-    }
-    try {
-      return JSON.readTree(new ByteBufInputStream(body.duplicate()));
-    } catch (IOException e) {
-      return null; // not JSON: no usage to read
     }
   }
 

@@ -1,8 +1,13 @@
 package io.countersign.proxy.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.countersign.ledger.event.LlmUsage;
 import io.countersign.policy.Decision;
+import io.countersign.proxy.canonical.CanonicalRequest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import java.io.IOException;
 import java.util.regex.Pattern;
 
 /**
@@ -21,6 +26,7 @@ import java.util.regex.Pattern;
  */
 record LlmPricing(String currency, double inputPerMtok, double outputPerMtok) {
   private static final Pattern CURRENCY = Pattern.compile("[a-z]{3}");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * The pricing a decision asks for, or null when it asks for none.
@@ -68,6 +74,38 @@ record LlmPricing(String currency, double inputPerMtok, double outputPerMtok) {
     String model = holder.path("model").isTextual() ? holder.path("model").asText() : requestModel;
     long micros = Math.round(input * inputPerMtok + output * outputPerMtok);
     return new LlmUsage(model, input, output, currency, micros);
+  }
+
+  /** The usage a whole answer's JSON body reports for {@code request}, priced; or null. */
+  LlmUsage ofAnswer(ByteBuf body, CanonicalRequest request) {
+    if (!body.isReadable()) {
+      return null;
+    }
+    try {
+      return price(JSON.readTree(new ByteBufInputStream(body.duplicate())), model(request));
+    } catch (IOException notJson) {
+      return null; // not JSON: no usage to read
+    }
+  }
+
+  /**
+   * The usage a streamed answer reports, priced; or null: its last usage event, or, for a small
+   * body that is not an event stream, the body itself.
+   */
+  LlmUsage ofStream(AnswerStream.Summary summary, CanonicalRequest request) {
+    try {
+      JsonNode reported = summary.usageEvent() != null ? JSON.readTree(summary.usageEvent())
+          : summary.head() != null && summary.head().length > 0 ? JSON.readTree(summary.head())
+          : null;
+      return price(reported, model(request));
+    } catch (IOException notJson) {
+      return null;
+    }
+  }
+
+  private static String model(CanonicalRequest r) {
+    JsonNode view = r.content().view();
+    return view != null && view.path("model").isTextual() ? view.path("model").asText() : null;
   }
 
   /** Whether a stream event's data may be a usage event (so it is worth parsing). */

@@ -66,6 +66,16 @@ public final class StreamingAgent implements AutoCloseable {
     return head;
   }
 
+  /** The {@code X-Countersign-Exchange-Id} of the head read by {@link #head}. */
+  public String exchangeId() {
+    for (String line : head.split("\r\n")) {
+      if (line.toLowerCase(Locale.ROOT).startsWith("x-countersign-exchange-id:")) {
+        return line.substring(line.indexOf(':') + 1).strip();
+      }
+    }
+    throw new AssertionError("no exchange id in " + head);
+  }
+
   /** Reads the body until it holds {@code text}; fails when it does not within {@code timeout}. */
   public String awaitBody(String text, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
